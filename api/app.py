@@ -1,0 +1,64 @@
+"""The Litestar application: the API's composition root."""
+
+from __future__ import annotations
+
+import sys
+
+import structlog
+from advanced_alchemy.extensions.litestar import SQLAlchemyAsyncConfig, SQLAlchemyPlugin
+from litestar import Litestar
+from litestar.config.cors import CORSConfig
+from litestar.logging.config import StructLoggingConfig
+from litestar.openapi.config import OpenAPIConfig
+from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
+from litestar.plugins.structlog import StructlogConfig, StructlogPlugin
+
+from api.controllers.appointments import AppointmentController
+from api.controllers.directory import DirectoryController
+from api.controllers.health import HealthController
+from api.controllers.patients import PatientController
+from api.middleware import request_id_middleware
+from api.problems import problem_details_plugin
+from domain.config import Settings, get_settings
+from domain.db import make_db_config
+from domain.logs import log_processors
+
+
+def create_app(settings: Settings | None = None) -> Litestar:
+    """Build the API for ``settings`` (default: the environment's)."""
+    settings = settings or get_settings()
+    db_config = make_db_config(
+        settings,
+        config_class=SQLAlchemyAsyncConfig,
+        before_send_handler="autocommit",
+        set_default_exception_handler=False,
+    )
+    logging_config = StructLoggingConfig(
+        processors=log_processors(settings),
+        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
+        log_exceptions="never",
+    )
+    return Litestar(
+        route_handlers=[PatientController, AppointmentController, DirectoryController, HealthController],
+        plugins=[
+            SQLAlchemyPlugin(config=db_config),
+            problem_details_plugin(),
+            StructlogPlugin(StructlogConfig(structlog_logging_config=logging_config, enable_middleware_logging=False)),
+        ],
+        middleware=[request_id_middleware],
+        openapi_config=OpenAPIConfig(
+            title="PANDA",
+            version="1.0.0",
+            description="Patient Appointment Network Data Application",
+            path="/schema",
+            render_plugins=[ScalarRenderPlugin(), SwaggerRenderPlugin(path="/swagger")],
+        ),
+        cors_config=CORSConfig(allow_origins=list(settings.cors_origins)) if settings.cors_origins else None,
+        request_max_body_size=settings.max_json_body_bytes,
+        debug=False,
+    )
+
+
+def app_factory() -> Litestar:
+    """Entry point for ASGI servers (``uvicorn --factory api.app:app_factory``)."""
+    return create_app()

@@ -1,0 +1,1 @@
+"""HTTP controllers: each handler makes one service call and returns its view."""

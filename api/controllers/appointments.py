@@ -1,0 +1,72 @@
+"""``/appointments``: book, read, reschedule, change status, remove."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from litestar import Controller, Response, delete, get, patch, post
+from litestar.di import Provide
+from litestar.params import Parameter
+from litestar.status_codes import HTTP_201_CREATED
+
+from api.dependencies import provide_appointments
+from api.filters import appointment_filter
+from api.guards import require_json
+from api.params import Limit, Offset
+from domain.inputs import AppointmentCreate, AppointmentUpdate
+from domain.schemas import AppointmentView, Page
+from domain.services.appointments import AppointmentService
+
+
+class AppointmentController(Controller):
+    """Appointments, identified by UUID."""
+
+    path = "/appointments"
+    tags = ["appointments"]
+    before_request = require_json
+    dependencies = {"appointments": Provide(provide_appointments)}
+
+    @post("/", status_code=HTTP_201_CREATED)
+    async def create_appointment(
+        self, appointments: AppointmentService, data: AppointmentCreate
+    ) -> Response[AppointmentView]:
+        """Book an appointment (or record a historical one); overlaps and duplicate ids are 409."""
+        view = await appointments.book(data)
+        return Response(view, status_code=HTTP_201_CREATED, headers={"Location": f"/appointments/{view.id}"})
+
+    @get("/")
+    async def list_appointments(
+        self,
+        appointments: AppointmentService,
+        patient: Annotated[str | None, Parameter(description="NHS number.")] = None,
+        clinician: Annotated[str | None, Parameter(description="Name, case-insensitive.")] = None,
+        department: Annotated[str | None, Parameter(description="Name, case-insensitive.")] = None,
+        status: Annotated[str | None, Parameter(description="active, attended, cancelled or missed.")] = None,
+        start_from: Annotated[str | None, Parameter(query="from", description="Start ≥ this instant.")] = None,
+        start_to: Annotated[str | None, Parameter(query="to", description="Start < this instant.")] = None,
+        limit: Limit = 50,
+        offset: Offset = 0,
+    ) -> Page[AppointmentView]:
+        """List appointments by start time; an ended ``active`` one is reported as ``missed``."""
+        filters = appointment_filter(patient, clinician, department, status, start_from, start_to)
+        return await appointments.search(filters, limit, offset)
+
+    @get("/{appointment_id:str}")
+    async def get_appointment(self, appointments: AppointmentService, appointment_id: str) -> AppointmentView:
+        """Read one appointment."""
+        return await appointments.read(appointment_id)
+
+    @patch("/{appointment_id:str}")
+    async def update_appointment(
+        self, appointments: AppointmentService, appointment_id: str, data: AppointmentUpdate
+    ) -> AppointmentView:
+        """Reschedule or change the status, as the status rules allow (409 otherwise)."""
+        return await appointments.amend(appointment_id, data)
+
+    @delete("/{appointment_id:str}")
+    async def delete_appointment(self, appointments: AppointmentService, appointment_id: str) -> None:
+        """Remove an appointment entered by mistake; its unsent reminders are cancelled."""
+        await appointments.remove(appointment_id)
+
+
+

@@ -1,0 +1,32 @@
+"""``/clinicians`` and ``/departments``: the entities, with appointment counts."""
+
+from __future__ import annotations
+
+from litestar import Controller, get
+from litestar.di import Provide
+
+from api.dependencies import provide_clinicians, provide_departments
+from api.params import Limit, Offset
+from domain.schemas import DirectoryEntryView, Page
+from domain.services.directory import ClinicianService, DepartmentService
+
+
+class DirectoryController(Controller):
+    """Clinicians and departments are created on first use by bookings."""
+
+    tags = ["directory"]
+    dependencies = {"clinicians": Provide(provide_clinicians), "departments": Provide(provide_departments)}
+
+    @get("/clinicians")
+    async def list_clinicians(
+        self, clinicians: ClinicianService, limit: Limit = 50, offset: Offset = 0
+    ) -> Page[DirectoryEntryView]:
+        """Clinicians by name, with how many appointments each has."""
+        return await clinicians.list_with_counts(limit, offset)
+
+    @get("/departments")
+    async def list_departments(
+        self, departments: DepartmentService, limit: Limit = 50, offset: Offset = 0
+    ) -> Page[DirectoryEntryView]:
+        """Departments by name, with how many appointments each has."""
+        return await departments.list_with_counts(limit, offset)

@@ -1,0 +1,85 @@
+"""``/patients``: register, find, correct and erase patients."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from litestar import Controller, Response, delete, get, patch, post
+from litestar.di import Provide
+from litestar.params import Parameter
+from litestar.status_codes import HTTP_201_CREATED
+
+from api.guards import require_json
+from api.params import Limit, Offset
+from domain.inputs import PatientCreate, PatientUpdate
+from domain.rules import coerce_postcode
+from domain.schemas import AppointmentView, Page, PatientView
+from domain.services.appointment_queries import AppointmentFilter
+from domain.services.appointments import AppointmentService
+from domain.services.patients import PatientService
+from domain.errors import FieldError, InvalidInput, RuleViolation
+from api.dependencies import provide_appointments, provide_patients
+
+
+def _postcode_filter(raw: str | None) -> str | None:
+    if raw is None:
+        return None
+    try:
+        return coerce_postcode(raw)
+    except RuleViolation as exc:
+        raise InvalidInput([FieldError("postcode", exc.code)]) from None
+
+
+class PatientController(Controller):
+    """Patients, identified by NHS number in any common format."""
+
+    path = "/patients"
+    tags = ["patients"]
+    before_request = require_json
+    dependencies = {"patients": Provide(provide_patients), "appointments": Provide(provide_appointments)}
+
+    @post("/", status_code=HTTP_201_CREATED)
+    async def create_patient(self, patients: PatientService, data: PatientCreate) -> Response[PatientView]:
+        """Register a patient; an NHS number already known is a conflict (409)."""
+        view = await patients.register(data)
+        return Response(view, status_code=HTTP_201_CREATED, headers={"Location": f"/patients/{view.nhs_number}"})
+
+    @get("/")
+    async def list_patients(
+        self,
+        patients: PatientService,
+        name: Annotated[str | None, Parameter(description="Substring, case-insensitive, any script.")] = None,
+        postcode: Annotated[str | None, Parameter(description="Exact, after coercion.")] = None,
+        limit: Limit = 50,
+        offset: Offset = 0,
+    ) -> Page[PatientView]:
+        """List patients, optionally by part of the name or by postcode."""
+        return await patients.search(name, _postcode_filter(postcode), limit, offset)
+
+    @get("/{nhs_number:str}")
+    async def get_patient(self, patients: PatientService, nhs_number: str) -> PatientView:
+        """Read one patient."""
+        return await patients.read(nhs_number)
+
+    @patch("/{nhs_number:str}")
+    async def update_patient(self, patients: PatientService, nhs_number: str, data: PatientUpdate) -> PatientView:
+        """Change some of a patient's details; the NHS number cannot change (400)."""
+        return await patients.amend(nhs_number, data)
+
+    @delete("/{nhs_number:str}")
+    async def erase_patient(self, patients: PatientService, nhs_number: str) -> None:
+        """Erase a patient's personal data (GDPR); unfinished appointments are cancelled."""
+        await patients.erase(nhs_number)
+
+    @get("/{nhs_number:str}/appointments")
+    async def list_patient_appointments(
+        self,
+        patients: PatientService,
+        appointments: AppointmentService,
+        nhs_number: str,
+        limit: Limit = 50,
+        offset: Offset = 0,
+    ) -> Page[AppointmentView]:
+        """The patient's appointments, by start time."""
+        patient = await patients.find_row(nhs_number)
+        return await appointments.search(AppointmentFilter(patient=patient["nhs_number"]), limit, offset)

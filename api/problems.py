@@ -1,0 +1,139 @@
+"""RFC 9457 problem documents, localised by ``Accept-Language``, for every error PANDA returns."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import structlog
+from litestar import Request, Response
+import msgspec
+from litestar.exceptions import HTTPException, SerializationException
+from pydantic import ValidationError
+from litestar.plugins.problem_details import ProblemDetailsConfig, ProblemDetailsException, ProblemDetailsPlugin
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+
+from domain.errors import DomainError, FieldError, InvalidInput
+from domain.inputs import field_errors
+from domain.messages import message, negotiate_language, title
+
+log = structlog.get_logger("panda.api")
+
+_HTTP_CODES = {
+    404: "route.not_found",
+    405: "method.not_allowed",
+    413: "body.too_large",
+    415: "content_type.unsupported",
+    503: "service.unavailable",
+}
+_QUERY_CODES = {"limit": ("query.limit", {"max": 500}), "offset": ("query.offset", {})}
+_UNAVAILABLE = (OperationalError, InterfaceError, ConnectionError, OSError, asyncio.TimeoutError)
+
+
+class LocalisedProblem(ProblemDetailsException):
+    """A problem whose title and messages are rendered in the client's language."""
+
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        params: dict[str, Any] | None = None,
+        errors: list[FieldError] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(status_code=status, type_=f"urn:panda:problem:{code}", headers=headers)
+        self.code = code
+        self.params = params or {}
+        self.errors = errors
+
+    def to_response(self, request: Request[Any, Any, Any]) -> Response[dict[str, Any]]:
+        """Render in the negotiated language; ``detail`` names the rule, never the value."""
+        language = negotiate_language(request.headers.get("accept-language"))
+        self.title = title(self.status_code, language)
+        if self.errors and len(self.errors) > 1:
+            self.detail = message("input.invalid_many", language, count=len(self.errors))
+        else:
+            self.detail = message(self.code, language, **self.params)
+        self.extra: dict[str, Any] = {"code": self.code}
+        if self.errors is not None:
+            self.extra["errors"] = [
+                {"field": e.field, "code": e.code, "message": message(e.code, language, **e.params)}
+                for e in self.errors
+            ]
+        request_id = request.scope.get("state", {}).get("request_id")
+        if request_id:
+            self.extra["request_id"] = request_id
+        response = super().to_response(request)
+        response.headers["Content-Language"] = language
+        return response
+
+
+def from_domain(exc: DomainError) -> LocalisedProblem:
+    """Domain errors already carry their status and code."""
+    errors = exc.errors if isinstance(exc, InvalidInput) else None
+    return LocalisedProblem(exc.status, exc.code, exc.params, errors)
+
+
+def from_http(exc: HTTPException) -> LocalisedProblem:
+    """Framework errors: bodies and query parameters of the wrong form, unknown routes and methods."""
+    if exc.status_code == 400:
+        body_errors = _body_errors(exc)
+        if body_errors:
+            return LocalisedProblem(400, body_errors[0].code, body_errors[0].params, body_errors)
+        errors = [_query_error(item) for item in (exc.extra if isinstance(exc.extra, list) else [])]
+        errors = errors or [FieldError("body", "input.invalid")]
+        return LocalisedProblem(400, errors[0].code, errors[0].params, errors)
+    code = _HTTP_CODES.get(exc.status_code, "server.error" if exc.status_code >= 500 else "input.invalid")
+    headers = {k: v for k, v in (exc.headers or {}).items() if k.lower() == "allow"}
+    return LocalisedProblem(exc.status_code, code, headers=headers)
+
+
+def _body_errors(exc: BaseException) -> list[FieldError]:
+    """Litestar keeps pydantic's error (with PANDA's rule codes) or the JSON decoder's as a cause."""
+    causes = []
+    cause = exc.__cause__
+    while cause is not None:
+        causes.append(cause)
+        cause = cause.__cause__
+    for cause in causes:
+        if isinstance(cause, ValidationError):
+            return field_errors(cause)
+    if any(isinstance(c, SerializationException | msgspec.DecodeError) for c in causes):
+        return [FieldError("body", "body.malformed_json")]
+    return []
+
+
+def _query_error(item: Any) -> FieldError:
+    key = str(item.get("key", "query")) if isinstance(item, dict) else "query"
+    code, params = _QUERY_CODES.get(key, ("query.invalid", {}))
+    return FieldError(key, code, params)
+
+
+def from_unexpected(exc: Exception) -> LocalisedProblem:
+    """A lost database is 503 (try again); anything else is a 500 logged with its request id."""
+    if isinstance(exc, _UNAVAILABLE) or (isinstance(exc, DBAPIError) and exc.connection_invalidated):
+        log.warning("dependency_unavailable", error=type(exc).__name__)
+        return LocalisedProblem(503, "service.unavailable", headers={"Retry-After": "5"})
+    # The exception's text may quote data (e.g. a constraint's key), so only its type is logged.
+    log.error("unhandled_error", error=type(exc).__name__, location=_where(exc))
+    return LocalisedProblem(500, "server.error")
+
+
+def _where(exc: BaseException) -> str:
+    tb = exc.__traceback__
+    while tb is not None and tb.tb_next is not None:
+        tb = tb.tb_next
+    return f"{tb.tb_frame.f_code.co_filename}:{tb.tb_lineno}" if tb else "?"
+
+
+def problem_details_plugin() -> ProblemDetailsPlugin:
+    """Litestar's problem-details plugin, fed by PANDA's mappings."""
+    return ProblemDetailsPlugin(
+        ProblemDetailsConfig(
+            exception_to_problem_detail_map={
+                DomainError: from_domain,
+                HTTPException: from_http,
+                Exception: from_unexpected,
+            }
+        )
+    )

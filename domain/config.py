@@ -1,0 +1,74 @@
+"""The one settings object: environment variables and an optional ``.env``, read once."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from domain.errors import RuleViolation
+from domain.rules.durations import parse_minutes
+
+VAR_DIR = Path("var")
+
+
+class Settings(BaseSettings):
+    """Everything PANDA reads from its environment; defaults run with no server at all."""
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+
+    database_url: str = f"sqlite+aiosqlite:///{VAR_DIR}/panda.sqlite"
+    broker_url: str = f"sqla+sqlite:///{VAR_DIR}/broker.sqlite"
+    result_backend: str | None = None
+    host: str = "127.0.0.1"
+    port: int = 8000
+    web_concurrency: int = Field(default=1, ge=1)
+    reminder_offsets: Annotated[tuple[int, ...], NoDecode] = (24 * 60, 2 * 60)
+    reminder_channel: str = "outbox"
+    scheduler_interval: float = Field(default=30.0, gt=0)
+    max_json_body_bytes: int = 1024 * 1024
+    max_upload_bytes: int = 512 * 1024 * 1024
+    upload_dir: Path = VAR_DIR / "uploads"
+    cors_origins: Annotated[tuple[str, ...], NoDecode] = ()
+    log_format: str = "console"
+    log_level: str = "INFO"
+    db_pool_size: int = 10
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 25
+    smtp_sender: str = "reminders@panda.invalid"
+    webhook_url: str | None = None
+    flower_basic_auth: str | None = None
+
+    @field_validator("reminder_offsets", mode="before")
+    @classmethod
+    def _parse_offsets(cls, value: object) -> tuple[int, ...]:
+        """``24h,2h`` → minutes, largest first; an empty value plans no reminders."""
+        if isinstance(value, str):
+            items = [part for part in value.split(",") if part.strip()]
+            try:
+                offsets = {parse_minutes(part) for part in items}
+            except RuleViolation as exc:
+                raise ValueError(f"REMINDER_OFFSETS: {exc.code}") from None
+            return tuple(sorted((o for o in offsets if o > 0), reverse=True))
+        return tuple(value)  # type: ignore[arg-type]
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _parse_origins(cls, value: object) -> tuple[str, ...]:
+        if isinstance(value, str):
+            return tuple(origin.strip() for origin in value.split(",") if origin.strip())
+        return tuple(value)  # type: ignore[arg-type]
+
+    @property
+    def is_sqlite(self) -> bool:
+        """The embedded default: serialised writes instead of exclusion constraints."""
+        return self.database_url.startswith("sqlite")
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, read once."""
+    return Settings()

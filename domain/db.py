@@ -1,0 +1,77 @@
+"""The database half of the composition root: one engine config shared by API, worker and CLI."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from advanced_alchemy.config import AlembicAsyncConfig, AsyncSessionConfig, SQLAlchemyAsyncConfig
+from sqlalchemy import event
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+import migrations
+from domain.config import Settings
+
+MIGRATIONS_DIR = Path(migrations.__file__).parent
+
+
+def _prepare_sqlite(engine: AsyncEngine) -> None:
+    """WAL, foreign keys, and BEGIN IMMEDIATE so that every write transaction is serialised.
+
+    Serialised writes are how the embedded default keeps the no-overlap rule under concurrency
+    without PostgreSQL's exclusion constraints.
+    """
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def make_engine(settings: Settings) -> AsyncEngine:
+    """One engine per process: the API's event loop, or a worker process's after the fork."""
+    url = make_url(settings.database_url)
+    if settings.is_sqlite:
+        if url.database:
+            Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_async_engine(url, connect_args={"timeout": 30})
+        _prepare_sqlite(engine)
+        return engine
+    return create_async_engine(
+        url,
+        pool_size=settings.db_pool_size,
+        max_overflow=settings.db_pool_size,
+        pool_pre_ping=True,
+    )
+
+
+def make_db_config(
+    settings: Settings,
+    engine: AsyncEngine | None = None,
+    config_class: type[SQLAlchemyAsyncConfig] = SQLAlchemyAsyncConfig,
+    **options: Any,
+) -> SQLAlchemyAsyncConfig:
+    """The advanced-alchemy config (engine, sessions, Alembic) for ``settings.database_url``.
+
+    ``config_class`` lets the API use the Litestar flavour of the same config.
+    """
+    return config_class(
+        engine_instance=engine or make_engine(settings),
+        session_config=AsyncSessionConfig(expire_on_commit=False),
+        alembic_config=AlembicAsyncConfig(
+            script_location=str(MIGRATIONS_DIR),
+            script_config=str(MIGRATIONS_DIR / "alembic.ini"),
+            version_table_name="alembic_version",
+        ),
+        **options,
+    )

@@ -1,0 +1,158 @@
+"""What clients may send: pydantic models whose every field is checked by a rule in ``rules``.
+
+The same models validate API bodies, bulk-job rows and the example data, so each rule has
+one implementation. Unknown fields are refused so a typo cannot pass silently.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Callable
+from typing import Annotated, Any, TypeVar
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError, WithJsonSchema
+from pydantic_core import PydanticCustomError
+
+from domain import rules
+from domain.errors import FieldError, InvalidInput, RuleViolation
+from domain.rules.status import Status, parse_status
+
+
+def _checked(rule: Callable[[Any], Any]) -> BeforeValidator:
+    def validate(value: Any) -> Any:
+        try:
+            return rule(value)
+        except RuleViolation as exc:
+            raise PydanticCustomError(exc.code, exc.code, exc.params) from None
+
+    return BeforeValidator(validate)
+
+
+def _uuid(value: Any) -> uuid.UUID:
+    if not isinstance(value, str):
+        raise RuleViolation("id.format")
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        raise RuleViolation("id.format") from None
+
+
+def _string(schema: dict[str, Any]) -> WithJsonSchema:
+    return WithJsonSchema({"type": "string", **schema})
+
+
+NhsNumber = Annotated[
+    str, _checked(rules.normalise_nhs_number), _string({"examples": ["943 476 5919"], "pattern": r"^[0-9 \-]+$"})
+]
+Name = Annotated[str, _checked(rules.normalise_name), _string({"minLength": 1, "maxLength": 255})]
+DateOfBirth = Annotated[dt.date, _checked(rules.check_date_of_birth), _string({"format": "date"})]
+Postcode = Annotated[str, _checked(rules.coerce_postcode), _string({"examples": ["SW1A 1AA"]})]
+Email = Annotated[str, _checked(rules.normalise_email), _string({"format": "email"})]
+Phone = Annotated[str, _checked(rules.normalise_phone), _string({"examples": ["+447700900123"]})]
+Instant = Annotated[dt.datetime, _checked(rules.parse_aware_datetime), _string({"format": "date-time"})]
+Minutes = Annotated[int, _checked(rules.parse_duration), _string({"examples": ["1h30m", "15m", "PT2H"]})]
+StatusField = Annotated[Status, _checked(parse_status), _string({"enum": [s.value for s in Status]})]
+Clinician = Annotated[
+    str, _checked(lambda v: rules.normalise_entity_name(v, rule="clinician")), _string({"minLength": 1})
+]
+Department = Annotated[
+    str, _checked(lambda v: rules.normalise_entity_name(v, rule="department")), _string({"minLength": 1})
+]
+AppointmentId = Annotated[uuid.UUID, _checked(_uuid), _string({"format": "uuid"})]
+
+
+class _Input(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+M = TypeVar("M", bound=_Input)
+
+
+class PatientCreate(_Input):
+    """A new patient."""
+
+    nhs_number: NhsNumber
+    name: Name
+    date_of_birth: DateOfBirth
+    postcode: Postcode
+    email: Email | None = None
+    phone: Phone | None = None
+
+
+class PatientUpdate(_Input):
+    """A partial update; ``nhs_number`` is accepted only to refuse it clearly."""
+
+    nhs_number: Any = None
+    name: Name | None = None
+    date_of_birth: DateOfBirth | None = None
+    postcode: Postcode | None = None
+    email: Email | None = None
+    phone: Phone | None = None
+
+
+class AppointmentCreate(_Input):
+    """A new (or historical) appointment; ``patient`` is an NHS number."""
+
+    id: AppointmentId | None = None
+    patient: NhsNumber
+    status: StatusField = Status.ACTIVE
+    time: Instant
+    duration: Minutes
+    clinician: Clinician
+    department: Department
+    postcode: Postcode
+
+
+class AppointmentUpdate(_Input):
+    """A partial update: reschedule (time, duration, clinician, postcode) or change status."""
+
+    id: Any = None
+    patient: Any = None
+    status: StatusField | None = None
+    time: Instant | None = None
+    duration: Minutes | None = None
+    clinician: Clinician | None = None
+    department: Department | None = None
+    postcode: Postcode | None = None
+
+
+_GENERIC_CODES = {
+    "missing": "field.required",
+    "extra_forbidden": "field.unknown",
+    "json_invalid": "body.malformed_json",
+    "json_type": "body.malformed_json",
+    "model_type": "body.not_object",
+    "model_attributes_type": "body.not_object",
+}
+
+
+def field_errors(exc: ValidationError) -> list[FieldError]:
+    """Translate pydantic's errors into PANDA's codes; never carry the rejected value."""
+    errors = []
+    for error in exc.errors(include_url=False, include_input=False):
+        kind = error["type"]
+        field = ".".join(str(part) for part in error["loc"]) or "body"
+        if kind in _GENERIC_CODES:
+            code = _GENERIC_CODES[kind]
+        elif "." in kind:
+            code = kind
+        else:
+            code = "field.type"
+        errors.append(FieldError(field=field, code=code, params=dict(error.get("ctx") or {})))
+    return errors
+
+
+def parse_input(model: type[M], data: bytes | str | dict[str, Any]) -> M:
+    """Validate JSON bytes or a decoded mapping; raise :class:`InvalidInput` listing every bad field."""
+    try:
+        if isinstance(data, bytes | str):
+            return model.model_validate_json(data)
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise InvalidInput(field_errors(exc)) from None
+
+
+def set_fields(data: _Input) -> dict[str, Any]:
+    """The fields a partial update actually sent (``null`` counts as sent)."""
+    return {name: getattr(data, name) for name in data.model_fields_set}

@@ -1,0 +1,8 @@
+"""The stored shape of PANDA's data (advanced-alchemy declarative models)."""
+
+from domain.models.appointment import Appointment
+from domain.models.directory import Clinician, Department
+from domain.models.patient import Patient
+from domain.models.reminder import OutboxMessage, Reminder
+
+__all__ = ["Appointment", "Clinician", "Department", "OutboxMessage", "Patient", "Reminder"]

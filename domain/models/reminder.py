@@ -1,0 +1,46 @@
+"""Reminders are rows, not delayed tasks: losing the broker loses none of them."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+from advanced_alchemy.base import UUIDAuditBase, UUIDBase
+from advanced_alchemy.types import GUID, DateTimeUTC
+from sqlalchemy import ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+
+class Reminder(UUIDAuditBase):
+    """One planned message about one appointment; its id is the send's idempotency key."""
+
+    __tablename__ = "reminder"
+    __table_args__ = (
+        Index("ix_reminder_due", "status", "due_at"),
+        Index("ix_reminder_appointment", "appointment_id"),
+    )
+
+    # Kept (as history) when a mistaken appointment is deleted.
+    appointment_id: Mapped[uuid.UUID | None] = mapped_column(
+        GUID(), ForeignKey("appointment.id", ondelete="SET NULL")
+    )
+    due_at: Mapped[dt.datetime] = mapped_column(DateTimeUTC(timezone=True))
+    channel: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16), default="scheduled")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    sent_at: Mapped[dt.datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)
+    last_error: Mapped[str | None] = mapped_column(String(200), default=None)
+
+
+class OutboxMessage(UUIDBase):
+    """A message the ``outbox`` channel recorded instead of delivering it."""
+
+    __tablename__ = "outbox_message"
+    __table_args__ = (Index("ix_outbox_appointment", "appointment_id"),)
+
+    reminder_id: Mapped[uuid.UUID] = mapped_column(GUID(), unique=True)
+    appointment_id: Mapped[uuid.UUID | None] = mapped_column(GUID())
+    recipient: Mapped[str] = mapped_column(String(320))
+    subject: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTimeUTC(timezone=True), index=True)

@@ -1,0 +1,77 @@
+"""Appointment status: the derived ``missed`` status and the allowed transitions."""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import StrEnum
+from typing import Any
+
+from domain.errors import Conflict, RuleViolation
+
+
+class Status(StrEnum):
+    """The four states of an appointment."""
+
+    ACTIVE = "active"
+    ATTENDED = "attended"
+    CANCELLED = "cancelled"
+    MISSED = "missed"
+
+
+FINAL_STATUSES = frozenset({Status.ATTENDED, Status.CANCELLED})
+
+
+def parse_status(raw: Any) -> Status:
+    """Accept one of the four status names exactly."""
+    try:
+        return Status(raw)
+    except ValueError:
+        raise RuleViolation("status.invalid", allowed=", ".join(s.value for s in Status)) from None
+
+
+def effective_status(stored: Status | str, end: dt.datetime, now: dt.datetime) -> Status:
+    """An appointment still ``active`` when its end has passed is ``missed``, whatever is stored."""
+    status = Status(stored)
+    if status is Status.ACTIVE and end <= now:
+        return Status.MISSED
+    return status
+
+
+def stored_status_on_create(requested: Status, end: dt.datetime, now: dt.datetime) -> Status:
+    """Historical records keep their status, but a past ``active`` one is stored as ``missed``."""
+    return effective_status(requested, end, now)
+
+
+def check_create_status(requested: Status, start: dt.datetime, now: dt.datetime) -> None:
+    """An appointment cannot have been attended before it starts."""
+    if requested is Status.ATTENDED and start > now:
+        raise Conflict("status.attended_in_future")
+
+
+def check_status_change(
+    current: Status, target: Status, start: dt.datetime, end: dt.datetime, now: dt.datetime
+) -> None:
+    """Refuse a change the status rules forbid (409); ``current`` is the effective status."""
+    if current in FINAL_STATUSES:
+        raise Conflict("status.final", status=current.value)
+    if target is current:
+        return
+    if current is Status.ACTIVE:
+        if target is Status.ATTENDED and now < start:
+            raise Conflict("status.not_started")
+        if target is Status.CANCELLED and now >= end:
+            raise Conflict("status.already_ended")
+        if target is Status.MISSED and now < end:
+            raise Conflict("status.not_ended")
+        return
+    if current is Status.MISSED and target is Status.ATTENDED:
+        return
+    raise Conflict("status.transition", current=current.value, target=target.value)
+
+
+def check_reschedulable(current: Status) -> None:
+    """Only an active appointment that has not ended may change time, clinician or place."""
+    if current in FINAL_STATUSES:
+        raise Conflict("status.final", status=current.value)
+    if current is not Status.ACTIVE:
+        raise Conflict("appointment.not_active", status=current.value)

@@ -1,0 +1,34 @@
+"""Instants: ISO 8601 with an explicit UTC offset in, UTC with ``+00:00`` out."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from domain.errors import RuleViolation
+
+
+def parse_aware_datetime(raw: Any, *, rule: str = "time") -> dt.datetime:
+    """Parse an ISO 8601 timestamp that names its offset; return it in UTC."""
+    if isinstance(raw, dt.datetime):
+        value = raw
+    elif isinstance(raw, str) and "T" in raw.upper():
+        try:
+            value = dt.datetime.fromisoformat(raw.strip())
+        except ValueError:
+            raise RuleViolation(f"{rule}.format") from None
+    else:
+        raise RuleViolation(f"{rule}.format")
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise RuleViolation(f"{rule}.offset_required")
+    try:
+        return value.astimezone(dt.UTC)
+    except OverflowError:  # e.g. 0001-01-01T00:30:00+01:00 lies before datetime.min in UTC
+        raise RuleViolation(f"{rule}.format") from None
+
+
+def to_utc_iso(value: dt.datetime) -> str:
+    """Render an instant as ISO 8601 in UTC with an explicit ``+00:00``."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=dt.UTC)
+    return value.astimezone(dt.UTC).isoformat()

@@ -1,0 +1,89 @@
+"""What PANDA returns: plain structs, built from stored rows by the ``*_view`` functions."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Generic, TypeVar
+
+import msgspec
+
+from domain.rules import effective_status, format_duration, to_utc_iso
+
+T = TypeVar("T")
+
+
+class PatientView(msgspec.Struct):
+    """A patient as the API shows them."""
+
+    nhs_number: str
+    name: str
+    date_of_birth: str
+    postcode: str
+    email: str | None
+    phone: str | None
+    created_at: str
+    updated_at: str
+
+
+class AppointmentView(msgspec.Struct):
+    """An appointment; ``status`` is the effective one (an ended ``active`` reads ``missed``)."""
+
+    id: str
+    patient: str | None
+    status: str
+    time: str
+    duration: str
+    end: str
+    clinician: str
+    department: str
+    postcode: str
+    created_at: str
+    updated_at: str
+
+
+class DirectoryEntryView(msgspec.Struct):
+    """A clinician or department with how many appointments name it."""
+
+    id: int
+    name: str
+    appointments: int
+
+
+class Page(msgspec.Struct, Generic[T]):
+    """One page of a list."""
+
+    items: list[T]
+    total: int
+    limit: int
+    offset: int
+
+
+def patient_view(row: Mapping[str, Any]) -> PatientView:
+    """Build the API view of a stored patient row."""
+    return PatientView(
+        nhs_number=row["nhs_number"],
+        name=row["name"],
+        date_of_birth=row["date_of_birth"].isoformat(),
+        postcode=row["postcode"],
+        email=row["email"],
+        phone=row["phone"],
+        created_at=to_utc_iso(row["created_at"]),
+        updated_at=to_utc_iso(row["updated_at"]),
+    )
+
+
+def appointment_view(row: Mapping[str, Any], now: Any) -> AppointmentView:
+    """Build the API view of a stored appointment row joined with its names."""
+    return AppointmentView(
+        id=str(row["id"]),
+        patient=row["nhs_number"],
+        status=effective_status(row["status"], row["ends_at"], now).value,
+        time=to_utc_iso(row["starts_at"]),
+        duration=format_duration(row["duration_minutes"]),
+        end=to_utc_iso(row["ends_at"]),
+        clinician=row["clinician"],
+        department=row["department"],
+        postcode=row["postcode"],
+        created_at=to_utc_iso(row["created_at"]),
+        updated_at=to_utc_iso(row["updated_at"]),
+    )

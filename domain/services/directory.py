@@ -1,0 +1,82 @@
+"""Clinicians and departments: found by their case-folded name, created on first use."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from advanced_alchemy.repository import SQLAlchemyAsyncRepository
+from advanced_alchemy.service import SQLAlchemyAsyncRepositoryService
+from sqlalchemy import Table, func, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from domain.models import Appointment, Clinician, Department
+from domain.rules import entity_key
+from domain.schemas import DirectoryEntryView, Page
+
+# Rows are never renamed or deleted, so a committed name → id pair stays true for ever.
+_known_ids: dict[tuple[str, str], int] = {}
+
+
+async def resolve_entity_id(session: AsyncSession, table: Table, name: str) -> int:
+    """The id of the entity called ``name`` (matched case-insensitively), creating it if new.
+
+    ``INSERT … ON CONFLICT DO NOTHING`` makes concurrent first uses of one name agree on one row.
+    """
+    key = entity_key(name)
+    cached = _known_ids.get((table.name, key))
+    if cached is not None:
+        return cached
+    lookup = select(table.c.id).where(table.c.name_key == key)
+    found = (await session.execute(lookup)).scalar_one_or_none()
+    if found is not None:
+        _known_ids[(table.name, key)] = found
+        return found
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    await session.execute(insert(table).values(name=name, name_key=key).on_conflict_do_nothing())
+    return (await session.execute(lookup)).scalar_one()
+
+
+class _DirectoryService(SQLAlchemyAsyncRepositoryService[Any]):
+    foreign_key: Any
+
+    async def list_with_counts(self, limit: int, offset: int) -> Page[DirectoryEntryView]:
+        """Entities by name, each with the number of appointments that name it."""
+        model = self.repository.model_type
+        counts = (
+            select(self.foreign_key.label("entity_id"), func.count().label("n"))
+            .group_by(self.foreign_key)
+            .subquery()
+        )
+        stmt = (
+            select(model.id, model.name, func.coalesce(counts.c.n, 0).label("appointments"))
+            .outerjoin(counts, counts.c.entity_id == model.id)
+            .order_by(model.name_key, model.id)
+            .limit(limit)
+            .offset(offset)
+        )
+        rows = (await self.repository.session.execute(stmt)).all()
+        total = (await self.repository.session.execute(select(func.count()).select_from(model))).scalar_one()
+        items = [DirectoryEntryView(id=r.id, name=r.name, appointments=r.appointments) for r in rows]
+        return Page(items=items, total=total, limit=limit, offset=offset)
+
+
+class ClinicianService(_DirectoryService):
+    """Clinicians with their appointment counts."""
+
+    class Repo(SQLAlchemyAsyncRepository[Clinician]):
+        model_type = Clinician
+
+    repository_type = Repo
+    foreign_key = Appointment.__table__.c.clinician_id
+
+
+class DepartmentService(_DirectoryService):
+    """Departments with their appointment counts."""
+
+    class Repo(SQLAlchemyAsyncRepository[Department]):
+        model_type = Department
+
+    repository_type = Repo
+    foreign_key = Appointment.__table__.c.department_id
