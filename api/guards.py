@@ -10,7 +10,7 @@ from litestar.exceptions import HTTPException
 
 def is_json(content_type: str) -> bool:
     """``application/json`` or any ``+json`` type; a missing header is taken as JSON."""
-    media_type = content_type.split(";")[0].strip().lower()
+    media_type = content_type.split(";", maxsplit=1)[0].strip().lower()
     return media_type in {"", "application/json"} or media_type.endswith("+json")
 
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+import msgspec
 import structlog
 from litestar import Request, Response
-import msgspec
 from litestar.exceptions import HTTPException, SerializationException
-from pydantic import ValidationError
 from litestar.plugins.problem_details import ProblemDetailsConfig, ProblemDetailsException, ProblemDetailsPlugin
+from pydantic import ValidationError
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
 from domain.errors import DomainError, FieldError, InvalidInput

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from litestar import Controller, Response, delete, get, patch, post
-from litestar.di import Provide
+from litestar.di import NamedDependency, Provide
 from litestar.params import Parameter
 from litestar.status_codes import HTTP_201_CREATED
 
@@ -28,7 +28,7 @@ class AppointmentController(Controller):
 
     @post("/", status_code=HTTP_201_CREATED)
     async def create_appointment(
-        self, appointments: AppointmentService, data: AppointmentCreate
+        self, appointments: NamedDependency[AppointmentService], data: AppointmentCreate
     ) -> Response[AppointmentView]:
         """Book an appointment (or record a historical one); overlaps and duplicate ids are 409."""
         view = await appointments.book(data)
@@ -37,7 +37,7 @@ class AppointmentController(Controller):
     @get("/")
     async def list_appointments(
         self,
-        appointments: AppointmentService,
+        appointments: NamedDependency[AppointmentService],
         patient: Annotated[str | None, Parameter(description="NHS number.")] = None,
         clinician: Annotated[str | None, Parameter(description="Name, case-insensitive.")] = None,
         department: Annotated[str | None, Parameter(description="Name, case-insensitive.")] = None,
@@ -52,21 +52,20 @@ class AppointmentController(Controller):
         return await appointments.search(filters, limit, offset)
 
     @get("/{appointment_id:str}")
-    async def get_appointment(self, appointments: AppointmentService, appointment_id: str) -> AppointmentView:
+    async def get_appointment(
+        self, appointments: NamedDependency[AppointmentService], appointment_id: str
+    ) -> AppointmentView:
         """Read one appointment."""
         return await appointments.read(appointment_id)
 
     @patch("/{appointment_id:str}")
     async def update_appointment(
-        self, appointments: AppointmentService, appointment_id: str, data: AppointmentUpdate
+        self, appointments: NamedDependency[AppointmentService], appointment_id: str, data: AppointmentUpdate
     ) -> AppointmentView:
         """Reschedule or change the status, as the status rules allow (409 otherwise)."""
         return await appointments.amend(appointment_id, data)
 
     @delete("/{appointment_id:str}")
-    async def delete_appointment(self, appointments: AppointmentService, appointment_id: str) -> None:
+    async def delete_appointment(self, appointments: NamedDependency[AppointmentService], appointment_id: str) -> None:
         """Remove an appointment entered by mistake; its unsent reminders are cancelled."""
         await appointments.remove(appointment_id)
-
-
-

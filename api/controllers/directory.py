@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from litestar import Controller, get
-from litestar.di import Provide
+from litestar.di import NamedDependency, Provide
 
 from api.dependencies import provide_clinicians, provide_departments
 from api.params import Limit, Offset
@@ -19,14 +19,14 @@ class DirectoryController(Controller):
 
     @get("/clinicians")
     async def list_clinicians(
-        self, clinicians: ClinicianService, limit: Limit = 50, offset: Offset = 0
+        self, clinicians: NamedDependency[ClinicianService], limit: Limit = 50, offset: Offset = 0
     ) -> Page[DirectoryEntryView]:
         """Clinicians by name, with how many appointments each has."""
         return await clinicians.list_with_counts(limit, offset)
 
     @get("/departments")
     async def list_departments(
-        self, departments: DepartmentService, limit: Limit = 50, offset: Offset = 0
+        self, departments: NamedDependency[DepartmentService], limit: Limit = 50, offset: Offset = 0
     ) -> Page[DirectoryEntryView]:
         """Departments by name, with how many appointments each has."""
         return await departments.list_with_counts(limit, offset)

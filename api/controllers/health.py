@@ -6,6 +6,7 @@ import asyncio
 
 from kombu import Connection
 from litestar import Controller, Response, get
+from litestar.di import NamedDependency
 from litestar.status_codes import HTTP_200_OK, HTTP_503_SERVICE_UNAVAILABLE
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -46,7 +47,7 @@ class HealthController(Controller):
         return {"status": "ok"}
 
     @get("/ready", cache=False, responses=None)
-    async def ready(self, db_engine: AsyncEngine) -> Response[dict[str, str]]:
+    async def ready(self, db_engine: NamedDependency[AsyncEngine]) -> Response[dict[str, str]]:
         """Readiness: 200 when the database and the broker answer, else 503."""
         database = await _check(_database_answers(db_engine))
         broker = await _check(asyncio.to_thread(_broker_answers, get_settings().broker_url))

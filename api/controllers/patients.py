@@ -5,20 +5,20 @@ from __future__ import annotations
 from typing import Annotated
 
 from litestar import Controller, Response, delete, get, patch, post
-from litestar.di import Provide
+from litestar.di import NamedDependency, Provide
 from litestar.params import Parameter
 from litestar.status_codes import HTTP_201_CREATED
 
+from api.dependencies import provide_appointments, provide_patients
 from api.guards import require_json
 from api.params import Limit, Offset
+from domain.errors import FieldError, InvalidInput, RuleViolation
 from domain.inputs import PatientCreate, PatientUpdate
 from domain.rules import coerce_postcode
 from domain.schemas import AppointmentView, Page, PatientView
 from domain.services.appointment_queries import AppointmentFilter
 from domain.services.appointments import AppointmentService
 from domain.services.patients import PatientService
-from domain.errors import FieldError, InvalidInput, RuleViolation
-from api.dependencies import provide_appointments, provide_patients
 
 
 def _postcode_filter(raw: str | None) -> str | None:
@@ -39,7 +39,9 @@ class PatientController(Controller):
     dependencies = {"patients": Provide(provide_patients), "appointments": Provide(provide_appointments)}
 
     @post("/", status_code=HTTP_201_CREATED)
-    async def create_patient(self, patients: PatientService, data: PatientCreate) -> Response[PatientView]:
+    async def create_patient(
+        self, patients: NamedDependency[PatientService], data: PatientCreate
+    ) -> Response[PatientView]:
         """Register a patient; an NHS number already known is a conflict (409)."""
         view = await patients.register(data)
         return Response(view, status_code=HTTP_201_CREATED, headers={"Location": f"/patients/{view.nhs_number}"})
@@ -47,7 +49,7 @@ class PatientController(Controller):
     @get("/")
     async def list_patients(
         self,
-        patients: PatientService,
+        patients: NamedDependency[PatientService],
         name: Annotated[str | None, Parameter(description="Substring, case-insensitive, any script.")] = None,
         postcode: Annotated[str | None, Parameter(description="Exact, after coercion.")] = None,
         limit: Limit = 50,
@@ -57,25 +59,27 @@ class PatientController(Controller):
         return await patients.search(name, _postcode_filter(postcode), limit, offset)
 
     @get("/{nhs_number:str}")
-    async def get_patient(self, patients: PatientService, nhs_number: str) -> PatientView:
+    async def get_patient(self, patients: NamedDependency[PatientService], nhs_number: str) -> PatientView:
         """Read one patient."""
         return await patients.read(nhs_number)
 
     @patch("/{nhs_number:str}")
-    async def update_patient(self, patients: PatientService, nhs_number: str, data: PatientUpdate) -> PatientView:
+    async def update_patient(
+        self, patients: NamedDependency[PatientService], nhs_number: str, data: PatientUpdate
+    ) -> PatientView:
         """Change some of a patient's details; the NHS number cannot change (400)."""
         return await patients.amend(nhs_number, data)
 
     @delete("/{nhs_number:str}")
-    async def erase_patient(self, patients: PatientService, nhs_number: str) -> None:
+    async def erase_patient(self, patients: NamedDependency[PatientService], nhs_number: str) -> None:
         """Erase a patient's personal data (GDPR); unfinished appointments are cancelled."""
         await patients.erase(nhs_number)
 
     @get("/{nhs_number:str}/appointments")
     async def list_patient_appointments(
         self,
-        patients: PatientService,
-        appointments: AppointmentService,
+        patients: NamedDependency[PatientService],
+        appointments: NamedDependency[AppointmentService],
         nhs_number: str,
         limit: Limit = 50,
         offset: Offset = 0,

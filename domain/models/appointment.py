@@ -30,15 +30,9 @@ class Appointment(UUIDAuditBase):
     )
 
     # NULL once the patient is erased: the record stays for statistics, de-identified.
-    patient_id: Mapped[int | None] = mapped_column(
-        BigIntIdentity, ForeignKey("patient.id", ondelete="SET NULL")
-    )
-    clinician_id: Mapped[int] = mapped_column(
-        BigIntIdentity, ForeignKey("clinician.id")
-    )
-    department_id: Mapped[int] = mapped_column(
-        BigIntIdentity, ForeignKey("department.id")
-    )
+    patient_id: Mapped[int | None] = mapped_column(BigIntIdentity, ForeignKey("patient.id", ondelete="SET NULL"))
+    clinician_id: Mapped[int] = mapped_column(BigIntIdentity, ForeignKey("clinician.id"))
+    department_id: Mapped[int] = mapped_column(BigIntIdentity, ForeignKey("department.id"))
     status: Mapped[str] = mapped_column(String(16))
     starts_at: Mapped[dt.datetime] = mapped_column(DateTimeUTC(timezone=True))
     ends_at: Mapped[dt.datetime] = mapped_column(DateTimeUTC(timezone=True))

@@ -21,9 +21,7 @@ class Reminder(UUIDAuditBase):
     )
 
     # Kept (as history) when a mistaken appointment is deleted.
-    appointment_id: Mapped[uuid.UUID | None] = mapped_column(
-        GUID(), ForeignKey("appointment.id", ondelete="SET NULL")
-    )
+    appointment_id: Mapped[uuid.UUID | None] = mapped_column(GUID(), ForeignKey("appointment.id", ondelete="SET NULL"))
     due_at: Mapped[dt.datetime] = mapped_column(DateTimeUTC(timezone=True))
     channel: Mapped[str] = mapped_column(String(16))
     status: Mapped[str] = mapped_column(String(16), default="scheduled")

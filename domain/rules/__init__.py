@@ -15,8 +15,8 @@ from domain.rules.reminders import plan_reminders
 from domain.rules.status import (
     FINAL_STATUSES,
     Status,
-    check_reschedulable,
     check_create_status,
+    check_reschedulable,
     check_status_change,
     effective_status,
     stored_status_on_create,
@@ -25,10 +25,10 @@ from domain.rules.times import parse_aware_datetime, to_utc_iso
 
 __all__ = [
     "FINAL_STATUSES",
-    "check_reschedulable",
     "Status",
     "check_create_status",
     "check_date_of_birth",
+    "check_reschedulable",
     "check_status_change",
     "coerce_postcode",
     "effective_status",

@@ -15,9 +15,6 @@ from domain.models import Appointment, Clinician, Department
 from domain.rules import entity_key
 from domain.schemas import DirectoryEntryView, Page
 
-# Rows are never renamed or deleted, so a committed name → id pair stays true for ever.
-_known_ids: dict[tuple[str, str], int] = {}
-
 
 async def resolve_entity_id(session: AsyncSession, table: Table, name: str) -> int:
     """The id of the entity called ``name`` (matched case-insensitively), creating it if new.
@@ -25,14 +22,10 @@ async def resolve_entity_id(session: AsyncSession, table: Table, name: str) -> i
     ``INSERT … ON CONFLICT DO NOTHING`` makes concurrent first uses of one name agree on one row.
     """
     key = entity_key(name)
-    cached = _known_ids.get((table.name, key))
-    if cached is not None:
-        return cached
     lookup = select(table.c.id).where(table.c.name_key == key)
     found = (await session.execute(lookup)).scalar_one_or_none()
     if found is not None:
-        _known_ids[(table.name, key)] = found
-        return found
+        return int(found)
     insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
     await session.execute(insert(table).values(name=name, name_key=key).on_conflict_do_nothing())
     return (await session.execute(lookup)).scalar_one()
@@ -45,9 +38,7 @@ class _DirectoryService(SQLAlchemyAsyncRepositoryService[Any]):
         """Entities by name, each with the number of appointments that name it."""
         model = self.repository.model_type
         counts = (
-            select(self.foreign_key.label("entity_id"), func.count().label("n"))
-            .group_by(self.foreign_key)
-            .subquery()
+            select(self.foreign_key.label("entity_id"), func.count().label("n")).group_by(self.foreign_key).subquery()
         )
         stmt = (
             select(model.id, model.name, func.coalesce(counts.c.n, 0).label("appointments"))

@@ -1,0 +1,117 @@
+"""The ``panda`` command: run, migrate and load PANDA, together or part by part."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import subprocess
+import sys
+import time
+
+import click
+
+from domain.config import get_settings
+from domain.logs import configure_logging
+
+
+@click.group()
+def main() -> None:
+    """PANDA — Patient Appointment Network Data Application."""
+    configure_logging(get_settings())
+
+
+@main.command()
+def migrate() -> None:
+    """Apply the database migrations."""
+    from domain.migrate import migrate as run_migrations
+
+    run_migrations(get_settings())
+    click.echo("database is up to date")
+
+
+@main.command()
+def api() -> None:
+    """Serve the HTTP API (WEB_CONCURRENCY processes on HOST:PORT)."""
+    import uvicorn
+
+    settings = get_settings()
+    uvicorn.run(
+        "api.app:app_factory",
+        factory=True,
+        host=settings.host,
+        port=settings.port,
+        workers=settings.web_concurrency,
+        access_log=False,
+        log_level="warning",
+        proxy_headers=True,
+    )
+
+
+@main.command()
+def worker() -> None:
+    """Run a Celery worker: reminders, sweeps and bulk jobs."""
+    from worker.celery_app import run_worker
+
+    run_worker()
+
+
+@main.command()
+def scheduler() -> None:
+    """Run Celery beat, the scheduler (run exactly one)."""
+    from worker.celery_app import run_scheduler
+
+    run_scheduler()
+
+
+@main.command("load-examples")
+def load_examples() -> None:
+    """Load the client's 100 example patients and 100 appointments through the API's services."""
+    from domain.db import make_engine
+    from panda.examples import load_examples as load
+
+    async def run() -> None:
+        engine = make_engine(get_settings())
+        from sqlalchemy.ext.asyncio import async_sessionmaker
+
+        outcome = await load(async_sessionmaker(engine, expire_on_commit=False))
+        await engine.dispose()
+        for kind, counts in outcome.items():
+            click.echo(f"{kind}: " + ", ".join(f"{code} {n}" for code, n in sorted(counts.items())))
+
+    asyncio.run(run())
+
+
+@main.command()
+def up() -> None:
+    """Migrate, then run the API, a worker and the scheduler together until Ctrl-C."""
+    from domain.migrate import migrate as run_migrations
+
+    run_migrations(get_settings())
+    children = [
+        subprocess.Popen([sys.executable, "-m", "panda.cli", part])  # noqa: S603
+        for part in ("api", "worker", "scheduler")
+    ]
+    stopping = False
+
+    def stop(_signum: int, _frame: object) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, stop)
+    while not stopping and all(child.poll() is None for child in children):
+        time.sleep(0.2)
+    for child in children:
+        if child.poll() is None:
+            child.send_signal(signal.SIGTERM)
+    deadline = time.monotonic() + 20
+    for child in children:
+        try:
+            child.wait(timeout=max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            child.kill()
+    sys.exit(0 if stopping else 1)
+
+
+if __name__ == "__main__":
+    main()

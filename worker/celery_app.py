@@ -1,0 +1,111 @@
+"""The Celery application: configured for reliability, one event loop and engine per process.
+
+Tasks are thin: each runs one domain use case on the process's own event loop, so the worker
+reaches the same async services as the API. The loop and the engine are made after the fork
+(``worker_process_init``), never shared across processes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+from celery import Celery
+from celery.signals import worker_process_init, worker_process_shutdown
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from domain.config import Settings, get_settings
+from domain.db import make_engine
+from domain.logs import configure_logging
+
+T = TypeVar("T")
+
+# Longer than any task may run (time limit below), so Redis never re-delivers a running task.
+VISIBILITY_TIMEOUT = 2 * 60 * 60
+TASK_TIME_LIMIT = 30 * 60
+
+
+def make_celery(settings: Settings) -> Celery:
+    """A Celery app for ``settings``: late acks, re-queue on a lost worker, prefetch 1, JSON only."""
+    app = Celery("panda", broker=settings.broker_url, include=["worker.tasks"])
+    Path("var").mkdir(exist_ok=True)
+    app.conf.update(
+        task_default_queue="panda",
+        task_acks_late=True,
+        task_reject_on_worker_lost=True,
+        worker_prefetch_multiplier=1,
+        task_ignore_result=True,
+        result_backend=settings.result_backend,
+        task_serializer="json",
+        accept_content=["json"],
+        result_serializer="json",
+        task_time_limit=TASK_TIME_LIMIT,
+        task_soft_time_limit=TASK_TIME_LIMIT - 60,
+        broker_transport_options={"visibility_timeout": VISIBILITY_TIMEOUT},
+        broker_connection_retry_on_startup=True,
+        worker_send_task_events=True,
+        task_send_sent_event=True,
+        worker_soft_shutdown_timeout=10.0,
+        worker_enable_soft_shutdown_on_idle=True,
+        worker_hijack_root_logger=False,
+        beat_schedule_filename=str(Path("var") / "celerybeat-schedule"),
+        timezone="UTC",
+        enable_utc=True,
+    )
+    return app
+
+
+celery_app = make_celery(get_settings())
+
+
+class _ProcessResources:
+    """The event loop, engine and session factory of this worker process."""
+
+    loop: asyncio.AbstractEventLoop | None = None
+    engine: AsyncEngine | None = None
+    sessions: async_sessionmaker[AsyncSession] | None = None
+
+
+_process = _ProcessResources()
+
+
+@worker_process_init.connect
+def _open_process_resources(**_kwargs: Any) -> None:
+    configure_logging(get_settings())
+    _process.loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(_process.loop)
+    _process.engine = make_engine(get_settings())
+    _process.sessions = async_sessionmaker(_process.engine, expire_on_commit=False)
+
+
+@worker_process_shutdown.connect
+def _close_process_resources(**_kwargs: Any) -> None:
+    if _process.loop is not None and _process.engine is not None:
+        _process.loop.run_until_complete(_process.engine.dispose())
+
+
+def run_in_process(use_case: Callable[[async_sessionmaker[AsyncSession]], Awaitable[T]]) -> T:
+    """Run an async use case on this process's loop with its session factory.
+
+    Outside a prefork child (eager tests, solo pool) the resources are made on first use.
+    """
+    if _process.loop is None:
+        _open_process_resources()
+    assert _process.loop is not None
+    assert _process.sessions is not None
+    return _process.loop.run_until_complete(use_case(_process.sessions))
+
+
+def run_worker(concurrency: int | None = None) -> None:
+    """``panda worker``: a prefork worker with task events on (for Flower)."""
+    argv = ["worker", "--loglevel=INFO", "--pool=prefork", "-E"]
+    if concurrency:
+        argv.append(f"--concurrency={concurrency}")
+    celery_app.worker_main(argv)
+
+
+def run_scheduler() -> None:
+    """``panda scheduler``: Celery beat. Run exactly one per deployment."""
+    celery_app.start(["beat", "--loglevel=INFO"])
