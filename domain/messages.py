@@ -51,10 +51,18 @@ MESSAGES: dict[str, str] = {
     "phone.format": _("This is not a valid UK or international (E.164) phone number."),
     "time.format": _("The time must be an ISO 8601 timestamp, for example 2025-06-04T16:30:00+01:00."),
     "time.offset_required": _("The time must include a UTC offset, for example +00:00 or Z."),
+    "time.range": _("The time must fall between the years {earliest} and {latest}."),
+    "from.range": _("The start of the range must fall between the years {earliest} and {latest}."),
+    "to.range": _("The end of the range must fall between the years {earliest} and {latest}."),
     "from.format": _("The start of the range must be an ISO 8601 timestamp."),
     "from.offset_required": _("The start of the range must include a UTC offset."),
     "to.format": _("The end of the range must be an ISO 8601 timestamp."),
     "to.offset_required": _("The end of the range must include a UTC offset."),
+    "from.date_or_time": _("The start of the range must be a date (YYYY-MM-DD) or a timestamp with a UTC offset."),
+    "to.date_or_time": _("The end of the range must be a date (YYYY-MM-DD) or a timestamp with a UTC offset."),
+    "range.order": _("The end of the range must not be before its start."),
+    "group_by.invalid": _("The report can be grouped by one of: {allowed}."),
+    "period.invalid": _("The period must be one of: {allowed}."),
     "duration.format": _("The duration must look like 15m, 1h, 1h30m, 90m or PT1H30M."),
     "duration.range": _("The duration must be between {min} and {max}."),
     "status.invalid": _("The status must be one of: {allowed}."),
@@ -93,6 +101,8 @@ MESSAGES: dict[str, str] = {
     "status.attended_in_future": _("An attended appointment cannot start in the future."),
     "service.unavailable": _("The service is temporarily unavailable; please try again."),
     "server.error": _("Something went wrong on our side. The error has been logged."),
+    "reminder.subject": _("Appointment reminder"),
+    "reminder.body": _("You have an appointment on {when} with {department} ({postcode})."),
 }
 
 TITLES: dict[int, str] = {
@@ -142,7 +152,8 @@ def negotiate_language(accept_language: str | None) -> str:
             except ValueError:
                 quality = 0.0
         if tag and quality > 0:
-            weighted.append((-quality, position, tag.strip().replace("_", "-")))
+            # Language tags are case-insensitive (RFC 5646); catalogues are named in lower case.
+            weighted.append((-quality, position, tag.strip().replace("_", "-").lower()))
     preferred = [tag for _q, _p, tag in sorted(weighted)]
     if "*" in preferred:
         preferred = preferred[: preferred.index("*")]

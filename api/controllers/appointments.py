@@ -6,7 +6,7 @@ from typing import Annotated
 
 from litestar import Controller, Response, delete, get, patch, post
 from litestar.di import NamedDependency, Provide
-from litestar.params import Parameter
+from litestar.params import FromPath, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_201_CREATED
 
 from api.dependencies import provide_appointments
@@ -28,7 +28,7 @@ class AppointmentController(Controller):
 
     @post("/", status_code=HTTP_201_CREATED)
     async def create_appointment(
-        self, appointments: NamedDependency[AppointmentService], data: AppointmentCreate
+        self, appointments: NamedDependency[AppointmentService], data: JSONBody[AppointmentCreate]
     ) -> Response[AppointmentView]:
         """Book an appointment (or record a historical one); overlaps and duplicate ids are 409."""
         view = await appointments.book(data)
@@ -38,12 +38,12 @@ class AppointmentController(Controller):
     async def list_appointments(
         self,
         appointments: NamedDependency[AppointmentService],
-        patient: Annotated[str | None, Parameter(description="NHS number.")] = None,
-        clinician: Annotated[str | None, Parameter(description="Name, case-insensitive.")] = None,
-        department: Annotated[str | None, Parameter(description="Name, case-insensitive.")] = None,
-        status: Annotated[str | None, Parameter(description="active, attended, cancelled or missed.")] = None,
-        start_from: Annotated[str | None, Parameter(query="from", description="Start ≥ this instant.")] = None,
-        start_to: Annotated[str | None, Parameter(query="to", description="Start < this instant.")] = None,
+        patient: Annotated[str | None, QueryParameter(description="NHS number.")] = None,
+        clinician: Annotated[str | None, QueryParameter(description="Name, case-insensitive.")] = None,
+        department: Annotated[str | None, QueryParameter(description="Name, case-insensitive.")] = None,
+        status: Annotated[str | None, QueryParameter(description="active, attended, cancelled or missed.")] = None,
+        start_from: Annotated[str | None, QueryParameter(name="from", description="Start ≥ this instant.")] = None,
+        start_to: Annotated[str | None, QueryParameter(name="to", description="Start < this instant.")] = None,
         limit: Limit = 50,
         offset: Offset = 0,
     ) -> Page[AppointmentView]:
@@ -53,19 +53,24 @@ class AppointmentController(Controller):
 
     @get("/{appointment_id:str}")
     async def get_appointment(
-        self, appointments: NamedDependency[AppointmentService], appointment_id: str
+        self, appointments: NamedDependency[AppointmentService], appointment_id: FromPath[str]
     ) -> AppointmentView:
         """Read one appointment."""
         return await appointments.read(appointment_id)
 
     @patch("/{appointment_id:str}")
     async def update_appointment(
-        self, appointments: NamedDependency[AppointmentService], appointment_id: str, data: AppointmentUpdate
+        self,
+        appointments: NamedDependency[AppointmentService],
+        appointment_id: FromPath[str],
+        data: JSONBody[AppointmentUpdate],
     ) -> AppointmentView:
         """Reschedule or change the status, as the status rules allow (409 otherwise)."""
         return await appointments.amend(appointment_id, data)
 
     @delete("/{appointment_id:str}")
-    async def delete_appointment(self, appointments: NamedDependency[AppointmentService], appointment_id: str) -> None:
+    async def delete_appointment(
+        self, appointments: NamedDependency[AppointmentService], appointment_id: FromPath[str]
+    ) -> None:
         """Remove an appointment entered by mistake; its unsent reminders are cancelled."""
         await appointments.remove(appointment_id)

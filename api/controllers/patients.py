@@ -6,7 +6,7 @@ from typing import Annotated
 
 from litestar import Controller, Response, delete, get, patch, post
 from litestar.di import NamedDependency, Provide
-from litestar.params import Parameter
+from litestar.params import FromPath, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_201_CREATED
 
 from api.dependencies import provide_appointments, provide_patients
@@ -40,7 +40,7 @@ class PatientController(Controller):
 
     @post("/", status_code=HTTP_201_CREATED)
     async def create_patient(
-        self, patients: NamedDependency[PatientService], data: PatientCreate
+        self, patients: NamedDependency[PatientService], data: JSONBody[PatientCreate]
     ) -> Response[PatientView]:
         """Register a patient; an NHS number already known is a conflict (409)."""
         view = await patients.register(data)
@@ -50,8 +50,8 @@ class PatientController(Controller):
     async def list_patients(
         self,
         patients: NamedDependency[PatientService],
-        name: Annotated[str | None, Parameter(description="Substring, case-insensitive, any script.")] = None,
-        postcode: Annotated[str | None, Parameter(description="Exact, after coercion.")] = None,
+        name: Annotated[str | None, QueryParameter(description="Substring, case-insensitive, any script.")] = None,
+        postcode: Annotated[str | None, QueryParameter(description="Exact, after coercion.")] = None,
         limit: Limit = 50,
         offset: Offset = 0,
     ) -> Page[PatientView]:
@@ -59,19 +59,19 @@ class PatientController(Controller):
         return await patients.search(name, _postcode_filter(postcode), limit, offset)
 
     @get("/{nhs_number:str}")
-    async def get_patient(self, patients: NamedDependency[PatientService], nhs_number: str) -> PatientView:
+    async def get_patient(self, patients: NamedDependency[PatientService], nhs_number: FromPath[str]) -> PatientView:
         """Read one patient."""
         return await patients.read(nhs_number)
 
     @patch("/{nhs_number:str}")
     async def update_patient(
-        self, patients: NamedDependency[PatientService], nhs_number: str, data: PatientUpdate
+        self, patients: NamedDependency[PatientService], nhs_number: FromPath[str], data: JSONBody[PatientUpdate]
     ) -> PatientView:
         """Change some of a patient's details; the NHS number cannot change (400)."""
         return await patients.amend(nhs_number, data)
 
     @delete("/{nhs_number:str}")
-    async def erase_patient(self, patients: NamedDependency[PatientService], nhs_number: str) -> None:
+    async def erase_patient(self, patients: NamedDependency[PatientService], nhs_number: FromPath[str]) -> None:
         """Erase a patient's personal data (GDPR); unfinished appointments are cancelled."""
         await patients.erase(nhs_number)
 
@@ -80,7 +80,7 @@ class PatientController(Controller):
         self,
         patients: NamedDependency[PatientService],
         appointments: NamedDependency[AppointmentService],
-        nhs_number: str,
+        nhs_number: FromPath[str],
         limit: Limit = 50,
         offset: Offset = 0,
     ) -> Page[AppointmentView]:

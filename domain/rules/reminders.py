@@ -1,12 +1,63 @@
-"""Reminder planning: which reminders an appointment gets, and when."""
+"""Reminder rules: which reminders an appointment gets, when, and what happens at dispatch."""
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
+from enum import StrEnum
+
+from domain.rules.status import Status, effective_status
+
+
+class ReminderStatus(StrEnum):
+    """The states of a reminder, as the API shows them."""
+
+    SCHEDULED = "scheduled"
+    SENT = "sent"
+    SKIPPED = "skipped"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+class SkipReason(StrEnum):
+    """Why a due reminder was not sent; stored in ``last_error``, never shown with patient data."""
+
+    APPOINTMENT_GONE = "appointment.gone"
+    APPOINTMENT_NOT_ACTIVE = "appointment.not_active"
+    APPOINTMENT_STARTED = "appointment.started"
+    NO_CONTACT = "contact.missing"
 
 
 def plan_reminders(start: dt.datetime, now: dt.datetime, offsets_minutes: Iterable[int]) -> list[dt.datetime]:
     """Due times ``start - offset`` for each offset, earliest first, leaving out those already past."""
     due_times = {start - dt.timedelta(minutes=offset) for offset in offsets_minutes}
     return sorted(due for due in due_times if due > now)
+
+
+def skip_reason(
+    appointment_status: str | None, start: dt.datetime | None, end: dt.datetime | None, now: dt.datetime
+) -> SkipReason | None:
+    """Why a due reminder must not go out for this appointment, or ``None`` when it may.
+
+    A reminder is only worth sending for an appointment that is still active and has not
+    started: one that fell due while the system was down is still sent late until then.
+    """
+    if appointment_status is None or start is None or end is None:
+        return SkipReason.APPOINTMENT_GONE
+    if effective_status(appointment_status, end, now) is not Status.ACTIVE:
+        return SkipReason.APPOINTMENT_NOT_ACTIVE
+    if start <= now:
+        return SkipReason.APPOINTMENT_STARTED
+    return None
+
+
+def retry_delay(attempts: int, base_seconds: float, max_seconds: float) -> dt.timedelta:
+    """Exponential back-off after the ``attempts``-th failed send: base, 2×base, 4×base… capped."""
+    exponent = max(attempts - 1, 0)
+    seconds = min(base_seconds * (2 ** min(exponent, 32)), max_seconds)
+    return dt.timedelta(seconds=seconds)
+
+
+def gives_up(attempts: int, max_attempts: int) -> bool:
+    """After ``max_attempts`` failed sends a reminder is ``failed`` for good."""
+    return attempts >= max_attempts

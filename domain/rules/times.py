@@ -7,6 +7,10 @@ from typing import Any
 
 from domain.errors import RuleViolation
 
+# Far enough for any booking or history, near enough that adding 12 hours can never overflow.
+EARLIEST_YEAR = 1900
+LATEST_YEAR = 2999
+
 
 def parse_aware_datetime(raw: Any, *, rule: str = "time") -> dt.datetime:
     """Parse an ISO 8601 timestamp that names its offset; return it in UTC."""
@@ -21,10 +25,9 @@ def parse_aware_datetime(raw: Any, *, rule: str = "time") -> dt.datetime:
         raise RuleViolation(f"{rule}.format")
     if value.tzinfo is None or value.utcoffset() is None:
         raise RuleViolation(f"{rule}.offset_required")
-    try:
-        return value.astimezone(dt.UTC)
-    except OverflowError:  # e.g. 0001-01-01T00:30:00+01:00 lies before datetime.min in UTC
-        raise RuleViolation(f"{rule}.format") from None
+    if not EARLIEST_YEAR <= value.year <= LATEST_YEAR:
+        raise RuleViolation(f"{rule}.range", earliest=EARLIEST_YEAR, latest=LATEST_YEAR)
+    return value.astimezone(dt.UTC)
 
 
 def to_utc_iso(value: dt.datetime) -> str:

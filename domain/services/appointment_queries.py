@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, func, or_, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import ColumnElement, Select, and_, bindparam, func, or_, select
 
 from domain.errors import NotFound
 from domain.models import Appointment, Clinician, Department, Patient
 from domain.rules import Status, entity_key
+from domain.sql import Query, SqlRunner
 
 APPOINTMENT = Appointment.__table__
 PATIENT = Patient.__table__
@@ -25,7 +26,7 @@ JOINED = (
     .outerjoin(PATIENT, PATIENT.c.id == APPOINTMENT.c.patient_id)
 )
 COLUMNS = (
-    *APPOINTMENT.c,
+    *(column for column in APPOINTMENT.c if column.name != "sa_orm_sentinel"),
     PATIENT.c.nhs_number,
     CLINICIAN.c.name.label("clinician"),
     DEPARTMENT.c.name.label("department"),
@@ -48,10 +49,10 @@ def status_condition(status: Status, now: dt.datetime) -> ColumnElement[bool]:
     """SQL for the *effective* status: an ended ``active`` row counts as ``missed``."""
     col = APPOINTMENT.c
     if status is Status.ACTIVE:
-        return and_(col.status == Status.ACTIVE, col.ends_at > now)
+        return and_(col.status == Status.ACTIVE.value, col.ends_at > now)
     if status is Status.MISSED:
-        return or_(col.status == Status.MISSED, and_(col.status == Status.ACTIVE, col.ends_at <= now))
-    return col.status == status
+        return or_(col.status == Status.MISSED.value, and_(col.status == Status.ACTIVE.value, col.ends_at <= now))
+    return col.status == status.value
 
 
 def filter_conditions(filters: AppointmentFilter, now: dt.datetime) -> list[ColumnElement[bool]]:
@@ -77,18 +78,23 @@ def joined_select() -> Select[Any]:
     return select(*COLUMNS).select_from(JOINED)
 
 
-async def fetch_appointment(session: AsyncSession, appointment_id: uuid.UUID) -> Any:
-    """One joined appointment row, or 404."""
-    stmt = joined_select().where(APPOINTMENT.c.id == appointment_id)
-    row = (await session.execute(stmt)).mappings().one_or_none()
+APPOINTMENT_BY_ID = Query(joined_select().where(APPOINTMENT.c.id == bindparam("id")))
+APPOINTMENT_BY_ID_LOCKED = Query(
+    joined_select().where(APPOINTMENT.c.id == bindparam("id")).with_for_update(of=APPOINTMENT)
+)
+
+
+async def fetch_appointment(sql: SqlRunner, appointment_id: uuid.UUID, *, lock: bool = False) -> Mapping[str, Any]:
+    """One joined appointment row, or 404; ``lock`` holds the row until the transaction ends."""
+    row = await sql.fetch_one(APPOINTMENT_BY_ID_LOCKED if lock else APPOINTMENT_BY_ID, id=appointment_id)
     if row is None:
         raise NotFound("appointment.not_found")
     return row
 
 
 async def fetch_page(
-    session: AsyncSession, filters: AppointmentFilter, now: dt.datetime, limit: int, offset: int
-) -> tuple[list[Any], int]:
+    sql: SqlRunner, filters: AppointmentFilter, now: dt.datetime, limit: int, offset: int
+) -> tuple[list[Mapping[str, Any]], int]:
     """One page of matching rows, by start time, and how many match in all."""
     conditions = filter_conditions(filters, now)
     stmt = (
@@ -98,7 +104,6 @@ async def fetch_page(
         .limit(limit)
         .offset(offset)
     )
-    rows = list((await session.execute(stmt)).mappings().all())
-    count = select(func.count()).select_from(JOINED).where(*conditions)
-    total = (await session.execute(count)).scalar_one()
-    return rows, total
+    rows = list(await sql.fetch_all(stmt))
+    total = await sql.scalar(select(func.count()).select_from(JOINED).where(*conditions))
+    return rows, int(total)

@@ -6,29 +6,46 @@ from typing import Any
 
 from advanced_alchemy.repository import SQLAlchemyAsyncRepository
 from advanced_alchemy.service import SQLAlchemyAsyncRepositoryService
-from sqlalchemy import Table, func, select
+from sqlalchemy import Table, bindparam, func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.models import Appointment, Clinician, Department
 from domain.rules import entity_key
 from domain.schemas import DirectoryEntryView, Page
+from domain.sql import Query, SqlRunner
 
 
-async def resolve_entity_id(session: AsyncSession, table: Table, name: str) -> int:
-    """The id of the entity called ``name`` (matched case-insensitively), creating it if new.
+def _lookup(table: Table) -> Query:
+    return Query(select(table.c.id, table.c.name).where(table.c.name_key == bindparam("key")))
 
-    ``INSERT … ON CONFLICT DO NOTHING`` makes concurrent first uses of one name agree on one row.
+
+def _create(table: Table, insert: Any) -> Query:
+    values = {"name": bindparam("name"), "name_key": bindparam("key")}
+    return Query(insert(table).values(values).on_conflict_do_nothing())
+
+
+_STATEMENTS = {
+    (table.name, dialect): (_lookup(table), _create(table, insert))
+    for table in (Clinician.__table__, Department.__table__)
+    for dialect, insert in (("postgresql", pg_insert), ("sqlite", sqlite_insert))
+}
+
+
+async def resolve_entity(sql: SqlRunner, table: Table, name: str) -> tuple[int, str]:
+    """The id and kept spelling of the entity called ``name`` (matched case-insensitively).
+
+    A new name creates the entity; ``INSERT … ON CONFLICT DO NOTHING`` makes concurrent first
+    uses of one name agree on one row.
     """
     key = entity_key(name)
-    lookup = select(table.c.id).where(table.c.name_key == key)
-    found = (await session.execute(lookup)).scalar_one_or_none()
-    if found is not None:
-        return int(found)
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    await session.execute(insert(table).values(name=name, name_key=key).on_conflict_do_nothing())
-    return (await session.execute(lookup)).scalar_one()
+    lookup, create = _STATEMENTS[(table.name, sql.dialect)]
+    found = await sql.fetch_one(lookup, key=key)
+    if found is None:
+        await sql.execute(create, name=name, key=key)
+        found = await sql.fetch_one(lookup, key=key)
+    assert found is not None
+    return int(found["id"]), str(found["name"])
 
 
 class _DirectoryService(SQLAlchemyAsyncRepositoryService[Any]):

@@ -10,31 +10,44 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import bindparam, select
 
 from domain.errors import Conflict
 from domain.models import Appointment
 from domain.rules import Status
+from domain.sql import Query, SqlRunner
 
 APPOINTMENT = Appointment.__table__
 
 
-async def ensure_no_overlap(session: AsyncSession, candidate: Mapping[str, Any]) -> None:
-    """Refuse ``candidate`` if an active appointment of its clinician or patient overlaps it."""
-    if session.get_bind().dialect.name == "postgresql":
-        return
+def _overlapping(column: str) -> Query:
     col = APPOINTMENT.c
-    overlapping = (
-        col.status == Status.ACTIVE,
-        col.starts_at < candidate["ends_at"],
-        col.ends_at > candidate["starts_at"],
-        col.id != candidate["id"],
+    return Query(
+        select(col.id)
+        .where(
+            col[column] == bindparam("owner"),
+            col.status == Status.ACTIVE.value,
+            col.starts_at < bindparam("ends_at"),
+            col.ends_at > bindparam("starts_at"),
+            col.id != bindparam("id"),
+        )
+        .limit(1)
     )
-    checks = [("clinician_id", "appointment.clinician_overlap"), ("patient_id", "appointment.patient_overlap")]
-    for column, code in checks:
+
+
+CHECKS = (
+    ("clinician_id", _overlapping("clinician_id"), "appointment.clinician_overlap"),
+    ("patient_id", _overlapping("patient_id"), "appointment.patient_overlap"),
+)
+
+
+async def ensure_no_overlap(sql: SqlRunner, candidate: Mapping[str, Any]) -> None:
+    """Refuse ``candidate`` if an active appointment of its clinician or patient overlaps it."""
+    if sql.dialect == "postgresql":
+        return
+    for column, query, code in CHECKS:
         if candidate.get(column) is None:
             continue
-        stmt = select(col.id).where(col[column] == candidate[column], *overlapping).limit(1)
-        if (await session.execute(stmt)).first() is not None:
+        params = {"owner": candidate[column], "starts_at": candidate["starts_at"], "ends_at": candidate["ends_at"]}
+        if await sql.scalar(query, id=candidate["id"], **params) is not None:
             raise Conflict(code)

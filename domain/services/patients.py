@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
-from advanced_alchemy.repository import SQLAlchemyAsyncRepository
-from advanced_alchemy.service import SQLAlchemyAsyncRepositoryService
-from sqlalchemy import RowMapping, delete, func, insert, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import bindparam, delete, func, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.clock import utcnow
 from domain.errors import Conflict, FieldError, InvalidInput, NotFound
@@ -16,9 +15,16 @@ from domain.models import Appointment, OutboxMessage, Patient
 from domain.rules import Status, normalise_nhs_number, search_key
 from domain.schemas import Page, PatientView, patient_view
 from domain.services.reminders import cancel_reminders
+from domain.sql import ConstraintViolation, Query, SessionRunner, SqlRunner
 
 PATIENT = Patient.__table__
 APPOINTMENT = Appointment.__table__
+OUTBOX = OutboxMessage.__table__
+PATIENT_COLUMNS = [c for c in PATIENT.c if c.name != "id"]
+INSERT_PATIENT = Query(
+    insert(PATIENT).values({c.name: bindparam(c.name) for c in PATIENT_COLUMNS}).returning(*PATIENT.c)
+)
+PATIENT_BY_NHS_NUMBER = Query(select(PATIENT).where(PATIENT.c.nhs_number == bindparam("nhs_number")))
 
 
 def escape_like(text: str) -> str:
@@ -26,37 +32,34 @@ def escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-class PatientService(SQLAlchemyAsyncRepositoryService[Patient]):
-    """Every use case about patients; reads and writes run as SQLAlchemy Core (hot paths)."""
+class PatientService:
+    """Every use case about patients, on a SQLAlchemy session or a raw driver connection."""
 
-    class Repo(SQLAlchemyAsyncRepository[Patient]):
-        model_type = Patient
-
-    repository_type = Repo
-
-    @property
-    def _session(self) -> Any:
-        return self.repository.session
+    def __init__(self, session: AsyncSession | None = None, *, sql: SqlRunner | None = None) -> None:
+        if sql is None:
+            assert session is not None, "a session or a SQL runner is needed"
+            sql = SessionRunner(session)
+        self.sql = sql
 
     async def register(self, data: PatientCreate) -> PatientView:
         """Store a new patient; a known NHS number is a conflict."""
         now = utcnow()
-        values = data.model_dump()
+        values = {"email": None, "phone": None, **data.model_dump()}
         values.update(name_search=search_key(data.name), created_at=now, updated_at=now)
         try:
-            row = (await self._session.execute(insert(PATIENT).values(values).returning(PATIENT))).mappings().one()
-        except IntegrityError:
+            row = await self.sql.fetch_one(INSERT_PATIENT, **values)
+        except ConstraintViolation:
             raise Conflict("patient.duplicate") from None
+        assert row is not None
         return patient_view(row)
 
-    async def find_row(self, nhs_number: str) -> RowMapping:
+    async def find_row(self, nhs_number: str) -> Mapping[str, Any]:
         """The stored row of the patient with this NHS number (any input format); 404 otherwise."""
         try:
             number = normalise_nhs_number(nhs_number)
         except ValueError:
             raise NotFound("patient.not_found") from None
-        stmt = select(PATIENT).where(PATIENT.c.nhs_number == number)
-        row = (await self._session.execute(stmt)).mappings().one_or_none()
+        row = await self.sql.fetch_one(PATIENT_BY_NHS_NUMBER, nhs_number=number)
         if row is None:
             raise NotFound("patient.not_found")
         return row
@@ -73,9 +76,9 @@ class PatientService(SQLAlchemyAsyncRepositoryService[Patient]):
         if postcode is not None:
             conditions.append(PATIENT.c.postcode == postcode)
         stmt = select(PATIENT).where(*conditions).order_by(PATIENT.c.id).limit(limit).offset(offset)
-        rows = (await self._session.execute(stmt)).mappings().all()
-        total = (await self._session.execute(select(func.count()).select_from(PATIENT).where(*conditions))).scalar_one()
-        return Page(items=[patient_view(r) for r in rows], total=total, limit=limit, offset=offset)
+        rows = await self.sql.fetch_all(stmt)
+        total = await self.sql.scalar(select(func.count()).select_from(PATIENT).where(*conditions))
+        return Page(items=[patient_view(r) for r in rows], total=int(total), limit=limit, offset=offset)
 
     async def amend(self, nhs_number: str, data: PatientUpdate) -> PatientView:
         """Change some details; the NHS number itself never changes."""
@@ -83,37 +86,40 @@ class PatientService(SQLAlchemyAsyncRepositoryService[Patient]):
         changes = set_fields(data)
         if "nhs_number" in changes:
             _refuse_nhs_number_change(changes.pop("nhs_number"), row["nhs_number"])
-        for required in ("name", "date_of_birth", "postcode"):
-            if required in changes and changes[required] is None:
-                raise InvalidInput([FieldError(required, "field.required")])
+        missing = [name for name in ("name", "date_of_birth", "postcode") if name in changes and changes[name] is None]
+        if missing:
+            raise InvalidInput([FieldError(name, "field.required") for name in missing])
         if not changes:
             return patient_view(row)
         if "name" in changes:
             changes["name_search"] = search_key(changes["name"])
         changes["updated_at"] = utcnow()
-        stmt = update(PATIENT).where(PATIENT.c.id == row["id"]).values(changes).returning(PATIENT)
-        return patient_view((await self._session.execute(stmt)).mappings().one())
+        stmt = update(PATIENT).where(PATIENT.c.id == row["id"]).values(changes).returning(*PATIENT.c)
+        updated = await self.sql.fetch_one(stmt)
+        assert updated is not None
+        return patient_view(updated)
 
     async def erase(self, nhs_number: str) -> None:
         """GDPR erasure: personal data goes; unfinished appointments are cancelled, ended ones kept anonymous."""
-        row = await self.find_row(nhs_number)
-        now = utcnow()
-        theirs = APPOINTMENT.c.patient_id == row["id"]
-        unfinished = select(APPOINTMENT.c.id).where(
-            theirs, APPOINTMENT.c.status == Status.ACTIVE, APPOINTMENT.c.ends_at > now
-        )
-        unfinished_ids = list((await self._session.execute(unfinished)).scalars())
-        await cancel_reminders(self._session, unfinished_ids)
-        if unfinished_ids:
-            await self._session.execute(
-                update(APPOINTMENT)
-                .where(APPOINTMENT.c.id.in_(unfinished_ids))
-                .values(status=Status.CANCELLED, updated_at=now)
+        async with self.sql.transaction():
+            row = await self.find_row(nhs_number)
+            now = utcnow()
+            theirs = APPOINTMENT.c.patient_id == row["id"]
+            unfinished = select(APPOINTMENT.c.id).where(
+                theirs, APPOINTMENT.c.status == Status.ACTIVE.value, APPOINTMENT.c.ends_at > now
             )
-        all_ids = select(APPOINTMENT.c.id).where(theirs).scalar_subquery()
-        await self._session.execute(delete(OutboxMessage).where(OutboxMessage.appointment_id.in_(all_ids)))
-        await self._session.execute(update(APPOINTMENT).where(theirs).values(patient_id=None))
-        await self._session.execute(delete(PATIENT).where(PATIENT.c.id == row["id"]))
+            unfinished_ids = [r["id"] for r in await self.sql.fetch_all(unfinished)]
+            await cancel_reminders(self.sql, unfinished_ids)
+            if unfinished_ids:
+                await self.sql.execute(
+                    update(APPOINTMENT)
+                    .where(APPOINTMENT.c.id.in_(unfinished_ids))
+                    .values(status=Status.CANCELLED.value, updated_at=now)
+                )
+            all_ids = select(APPOINTMENT.c.id).where(theirs).scalar_subquery()
+            await self.sql.execute(delete(OUTBOX).where(OUTBOX.c.appointment_id.in_(all_ids)))
+            await self.sql.execute(update(APPOINTMENT).where(theirs).values(patient_id=None, updated_at=now))
+            await self.sql.execute(delete(PATIENT).where(PATIENT.c.id == row["id"]))
 
 
 def _refuse_nhs_number_change(sent: Any, current: str) -> None:

@@ -6,25 +6,30 @@ import datetime as dt
 import uuid
 from collections.abc import Sequence
 
-from sqlalchemy import insert, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import bindparam, insert, update
 
 from domain.clock import utcnow
 from domain.config import get_settings
 from domain.models import Reminder
 from domain.rules import plan_reminders
+from domain.sql import Query, SqlRunner
 
 REMINDER = Reminder.__table__
 PENDING = ("scheduled",)
+INSERT_REMINDER = Query(
+    insert(REMINDER).values(
+        {
+            name: bindparam(name)
+            for name in ("id", "appointment_id", "due_at", "channel", "status", "attempts", "created_at", "updated_at")
+        }
+    )
+)
 
 
-async def schedule_reminders(session: AsyncSession, appointment_id: uuid.UUID, start: dt.datetime) -> None:
+async def schedule_reminders(sql: SqlRunner, appointment_id: uuid.UUID, start: dt.datetime) -> None:
     """Plan the reminders of an active appointment at the configured offsets before its start."""
     settings = get_settings()
     now = utcnow()
-    due_times = plan_reminders(start, now, settings.reminder_offsets)
-    if not due_times:
-        return
     rows = [
         {
             "id": uuid.uuid4(),
@@ -36,17 +41,18 @@ async def schedule_reminders(session: AsyncSession, appointment_id: uuid.UUID, s
             "created_at": now,
             "updated_at": now,
         }
-        for due in due_times
+        for due in plan_reminders(start, now, settings.reminder_offsets)
     ]
-    await session.execute(insert(REMINDER), rows)
+    if rows:
+        await sql.execute_many(INSERT_REMINDER, rows)
 
 
-async def cancel_reminders(session: AsyncSession, appointment_ids: Sequence[uuid.UUID]) -> None:
+async def cancel_reminders(sql: SqlRunner, appointment_ids: Sequence[uuid.UUID]) -> None:
     """Reminders not yet sent of these appointments become ``cancelled``; the rows stay as history."""
     if not appointment_ids:
         return
-    await session.execute(
+    await sql.execute(
         update(REMINDER)
-        .where(REMINDER.c.appointment_id.in_(appointment_ids), REMINDER.c.status.in_(PENDING))
+        .where(REMINDER.c.appointment_id.in_(list(appointment_ids)), REMINDER.c.status.in_(PENDING))
         .values(status="cancelled", updated_at=utcnow())
     )

@@ -28,7 +28,8 @@ def example_file(name: str) -> Path:
 
 def load_examples(name: str) -> list[dict[str, Any]]:
     """The decoded list of objects of one example file."""
-    return json.loads(example_file(name).read_text(encoding="utf-8"))
+    rows: list[dict[str, Any]] = json.loads(example_file(name).read_text(encoding="utf-8"))
+    return rows
 
 
 @pytest.fixture(scope="session")

@@ -10,14 +10,19 @@ from domain.rules import normalise_email, normalise_phone
 
 @pytest.mark.parametrize(
     ("raw", "expected"),
-    [("ann@example.org", "ann@example.org"), ("  ann.smith+nhs@example.co.uk ", "ann.smith+nhs@example.co.uk"),
-     ("Ann@EXAMPLE.org", "Ann@example.org")],
+    [
+        ("ann@example.org", "ann@example.org"),
+        ("  ann.smith+nhs@example.co.uk ", "ann.smith+nhs@example.co.uk"),
+        ("Ann@EXAMPLE.org", "Ann@example.org"),
+    ],
 )
 def test_valid_email_is_normalised(raw: str, expected: str) -> None:
     assert normalise_email(raw) == expected
 
 
-@pytest.mark.parametrize("raw", ["", "ann", "ann@", "@example.org", "ann@@example.org", "ann smith@example.org", None, 42])
+@pytest.mark.parametrize(
+    "raw", ["", "ann", "ann@", "@example.org", "ann@@example.org", "ann smith@example.org", None, 42]
+)
 def test_invalid_email_is_rejected(raw: object) -> None:
     with pytest.raises(RuleViolation) as caught:
         normalise_email(raw)

@@ -42,7 +42,9 @@ def test_a_valid_patient_comes_back_normalised() -> None:
 
 def test_json_bytes_and_mappings_give_the_same_result() -> None:
     assert parse_input(PatientCreate, json.dumps(PATIENT).encode()) == parse_input(PatientCreate, PATIENT)
-    assert parse_input(AppointmentCreate, json.dumps(APPOINTMENT).encode()) == parse_input(AppointmentCreate, APPOINTMENT)
+    assert parse_input(AppointmentCreate, json.dumps(APPOINTMENT).encode()) == parse_input(
+        AppointmentCreate, APPOINTMENT
+    )
 
 
 def test_a_valid_appointment_comes_back_normalised() -> None:
@@ -69,14 +71,23 @@ def test_an_unknown_appointment_field_is_named(model: type) -> None:
 
 
 def test_missing_required_fields_are_each_reported() -> None:
-    assert errors_of(PatientCreate, {}) == dict.fromkeys(["nhs_number", "name", "date_of_birth", "postcode"], "field.required")
+    assert errors_of(PatientCreate, {}) == dict.fromkeys(
+        ["nhs_number", "name", "date_of_birth", "postcode"], "field.required"
+    )
     missing = errors_of(AppointmentCreate, {"patient": "9434765919"})
     assert missing == dict.fromkeys(["time", "duration", "clinician", "department", "postcode"], "field.required")
 
 
 def test_several_bad_patient_fields_are_reported_at_once() -> None:
-    bad = {"nhs_number": "9434765918", "name": "Ann\nSmith", "date_of_birth": "2999-01-01",
-           "postcode": "nowhere", "email": "not-an-email", "phone": "call me", "age": 35}
+    bad = {
+        "nhs_number": "9434765918",
+        "name": "Ann\nSmith",
+        "date_of_birth": "2999-01-01",
+        "postcode": "nowhere",
+        "email": "not-an-email",
+        "phone": "call me",
+        "age": 35,
+    }
     assert errors_of(PatientCreate, bad) == {
         "nhs_number": "nhs_number.checksum",
         "name": "name.control_character",
@@ -89,8 +100,16 @@ def test_several_bad_patient_fields_are_reported_at_once() -> None:
 
 
 def test_several_bad_appointment_fields_are_reported_at_once() -> None:
-    bad = {"id": "42", "patient": "12345", "status": "booked", "time": "2025-06-04T16:30:00",
-           "duration": "13h", "clinician": " ", "department": "\x00", "postcode": "SW1A"}
+    bad = {
+        "id": "42",
+        "patient": "12345",
+        "status": "booked",
+        "time": "2025-06-04T16:30:00",
+        "duration": "13h",
+        "clinician": " ",
+        "department": "\x00",
+        "postcode": "SW1A",
+    }
     assert errors_of(AppointmentCreate, bad) == {
         "id": "id.format",
         "patient": "nhs_number.format",
@@ -105,8 +124,10 @@ def test_several_bad_appointment_fields_are_reported_at_once() -> None:
 
 def test_errors_never_carry_the_rejected_value() -> None:
     with pytest.raises(InvalidInput) as caught:
-        parse_input(PatientCreate, {"nhs_number": "9434765918", "name": "Zaphod\x00", "date_of_birth": "1869-12-31",
-                                    "postcode": "ZZ99 ZZZ"})
+        parse_input(
+            PatientCreate,
+            {"nhs_number": "9434765918", "name": "Zaphod\x00", "date_of_birth": "1869-12-31", "postcode": "ZZ99 ZZZ"},
+        )
     rendered = repr(caught.value.errors) + str(caught.value)
     for secret in ("9434765918", "Zaphod", "1869-12-31", "ZZ99"):
         assert secret not in rendered
@@ -147,7 +168,7 @@ def test_appointment_update_accepts_a_status_change_or_a_reschedule() -> None:
     assert reschedule == {"time": dt.datetime(2025, 6, 5, 9, 0, tzinfo=dt.UTC), "duration": 45}
 
 
-def test_every_example_patient_parses(example_patients: list[dict]) -> None:
+def test_every_example_patient_parses(example_patients: list[dict[str, Any]]) -> None:
     for raw in example_patients:
         patient = parse_input(PatientCreate, json.dumps(raw).encode())
         assert patient.nhs_number == raw["nhs_number"]
@@ -156,7 +177,7 @@ def test_every_example_patient_parses(example_patients: list[dict]) -> None:
         assert patient.date_of_birth.isoformat() == raw["date_of_birth"]
 
 
-def test_every_example_appointment_parses(example_appointments: list[dict]) -> None:
+def test_every_example_appointment_parses(example_appointments: list[dict[str, Any]]) -> None:
     for raw in example_appointments:
         appointment = parse_input(AppointmentCreate, json.dumps(raw).encode())
         assert str(appointment.id) == raw["id"]

@@ -50,7 +50,9 @@ def test_decomposed_input_comes_back_composed() -> None:
     assert unicodedata.is_normalized("NFC", result)
 
 
-@pytest.mark.parametrize(("raw", "expected"), [("  Ann Smith  ", "Ann Smith"), ("\tAnn\u00a0", "Ann"), ("Ann\n", "Ann")])
+@pytest.mark.parametrize(
+    ("raw", "expected"), [("  Ann Smith  ", "Ann Smith"), ("\tAnn\u00a0", "Ann"), ("Ann\n", "Ann")]
+)
 def test_surrounding_whitespace_is_trimmed_inner_spacing_kept(raw: str, expected: str) -> None:
     assert normalise_name(raw) == expected
     assert normalise_name("Ann  Smith") == "Ann  Smith"
@@ -58,8 +60,19 @@ def test_surrounding_whitespace_is_trimmed_inner_spacing_kept(raw: str, expected
 
 @pytest.mark.parametrize(
     "raw",
-    ["Ann\x00Smith", "\x00", "Ann\nSmith", "Ann\r\nSmith", "Ann\tSmith", "Ann\x7fSmith", "Ann\x85Smith",
-     "Ann\u2028Smith", "Ann\u2029Smith", "\x1b[31mAnn", "Ann\x9fSmith"],
+    [
+        "Ann\x00Smith",
+        "\x00",
+        "Ann\nSmith",
+        "Ann\r\nSmith",
+        "Ann\tSmith",
+        "Ann\x7fSmith",
+        "Ann\x85Smith",
+        "Ann\u2028Smith",
+        "Ann\u2029Smith",
+        "\x1b[31mAnn",
+        "Ann\x9fSmith",
+    ],
 )
 def test_control_characters_and_line_separators_are_rejected(raw: str) -> None:
     assert rejected_code(raw) == "name.control_character"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -110,12 +112,12 @@ def test_scottish_chi_range_numbers_without_a_real_birth_date_are_accepted() -> 
     assert normalise_nhs_number(number) == number
 
 
-def test_all_example_patients_numbers_are_accepted_unchanged(example_patients: list[dict]) -> None:
+def test_all_example_patients_numbers_are_accepted_unchanged(example_patients: list[dict[str, Any]]) -> None:
     numbers = [patient["nhs_number"] for patient in example_patients]
     assert len(numbers) == 100
     assert [normalise_nhs_number(n) for n in numbers] == numbers
 
 
-def test_all_example_appointments_patients_are_valid_numbers(example_appointments: list[dict]) -> None:
+def test_all_example_appointments_patients_are_valid_numbers(example_appointments: list[dict[str, Any]]) -> None:
     for appointment in example_appointments:
         assert normalise_nhs_number(appointment["patient"]) == appointment["patient"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import string
+from typing import Any
 
 import pytest
 from hypothesis import given
@@ -111,11 +112,11 @@ def test_non_string_is_a_type_error(raw: object) -> None:
     assert rejected_code(raw) == "postcode.type"
 
 
-def test_example_patient_postcodes_are_accepted_unchanged(example_patients: list[dict]) -> None:
+def test_example_patient_postcodes_are_accepted_unchanged(example_patients: list[dict[str, Any]]) -> None:
     for patient in example_patients:
         assert coerce_postcode(patient["postcode"]) == patient["postcode"]
 
 
-def test_example_appointment_postcodes_are_accepted_unchanged(example_appointments: list[dict]) -> None:
+def test_example_appointment_postcodes_are_accepted_unchanged(example_appointments: list[dict[str, Any]]) -> None:
     for appointment in example_appointments:
         assert coerce_postcode(appointment["postcode"]) == appointment["postcode"]

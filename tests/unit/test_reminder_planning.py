@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -20,8 +21,9 @@ def test_default_offsets_give_two_due_times_earliest_first() -> None:
     assert plan_reminders(START, now, DEFAULT_OFFSETS) == [START - 24 * HOUR, START - 2 * HOUR]
 
 
-def test_default_settings_plan_the_24h_and_2h_reminders() -> None:
-    offsets = Settings(_env_file=None, reminder_offsets="24h,2h").reminder_offsets
+def test_configured_24h_2h_plan_the_24h_and_2h_reminders(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("REMINDER_OFFSETS", "24h,2h")
+    offsets = Settings().reminder_offsets
     assert plan_reminders(START, START - 48 * HOUR, offsets) == [START - 24 * HOUR, START - 2 * HOUR]
 
 

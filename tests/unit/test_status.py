@@ -98,7 +98,7 @@ def test_final_states_refuse_everything(stored: Status, target: Status, now: dt.
 
 
 def test_only_attended_and_cancelled_are_final() -> None:
-    assert FINAL_STATUSES == {T, C}
+    assert {T, C} == FINAL_STATUSES
 
 
 @pytest.mark.parametrize(("stored", "now"), [(A, BEFORE), (A, DURING), (M, AFTER)])

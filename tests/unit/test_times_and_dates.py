@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import pytest
 from hypothesis import given
@@ -60,7 +61,7 @@ def test_an_offset_is_converted_to_the_same_instant_in_utc(raw: str, utc: dt.dat
     assert to_utc_iso(parsed).endswith("+00:00")
 
 
-def test_example_times_keep_their_instant(example_appointments: list[dict]) -> None:
+def test_example_times_keep_their_instant(example_appointments: list[dict[str, Any]]) -> None:
     for appointment in example_appointments:
         original = dt.datetime.fromisoformat(appointment["time"])
         parsed = parse_aware_datetime(appointment["time"])
@@ -70,11 +71,27 @@ def test_example_times_keep_their_instant(example_appointments: list[dict]) -> N
 
 @pytest.mark.parametrize(
     "raw",
-    ["", "now", "2025-06-04", "16:30:00+01:00", "2025-13-04T16:30:00Z", "2025-06-31T16:30:00Z",
-     "2025-06-04T25:30:00Z", "2025-06-04T16:30:00+25:00", "0001-01-01T00:30:00+01:00", 1717515000, None],
+    [
+        "",
+        "now",
+        "2025-06-04",
+        "16:30:00+01:00",
+        "2025-13-04T16:30:00Z",
+        "2025-06-31T16:30:00Z",
+        "2025-06-04T25:30:00Z",
+        "2025-06-04T16:30:00+25:00",
+        1717515000,
+        None,
+    ],
 )
 def test_unreadable_timestamps_are_a_format_error(raw: object) -> None:
     assert time_code(raw) == "time.format"
+
+
+@pytest.mark.parametrize("raw", ["0001-01-01T00:30:00+01:00", "1899-12-31T23:59:59Z", "9999-12-31T23:30:00Z"])
+def test_implausible_years_are_out_of_range(raw: str) -> None:
+    # 9999-12-31T23:30Z plus a 12 h duration would overflow; such years are refused up front.
+    assert time_code(raw) == "time.range"
 
 
 def test_rule_name_prefixes_the_code() -> None:
@@ -138,8 +155,20 @@ def test_today_is_the_calendar_date_in_london(now: dt.datetime, london_date: dt.
 
 @pytest.mark.parametrize(
     "raw",
-    ["", "   ", "yesterday", "01/02/1990", "04-06-1990", "1990-13-01", "1990-02-30", "1990-1-1",
-     "1990-01-01T00:00:00", 19900101, None, dt.datetime(1990, 1, 1)],
+    [
+        "",
+        "   ",
+        "yesterday",
+        "01/02/1990",
+        "04-06-1990",
+        "1990-13-01",
+        "1990-02-30",
+        "1990-1-1",
+        "1990-01-01T00:00:00",
+        19900101,
+        None,
+        dt.datetime(1990, 1, 1),
+    ],
 )
 def test_bad_formats_are_rejected(raw: object) -> None:
     assert dob_code(raw, today=TODAY) == "date_of_birth.format"
@@ -150,6 +179,6 @@ def test_date_object_and_surrounding_spaces_are_accepted() -> None:
     assert check_date_of_birth(" 1990-01-01 ", today=TODAY) == dt.date(1990, 1, 1)
 
 
-def test_every_example_patient_birth_date_is_accepted(example_patients: list[dict]) -> None:
+def test_every_example_patient_birth_date_is_accepted(example_patients: list[dict[str, Any]]) -> None:
     for patient in example_patients:
         assert check_date_of_birth(patient["date_of_birth"]).isoformat() == patient["date_of_birth"]

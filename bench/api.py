@@ -1,0 +1,123 @@
+"""API benchmark: PANDA beside a bare Litestar + asyncpg ceiling, same run, same database.
+
+    uv run python -m bench.api [--duration 10] [--connections 32]
+
+Prints requests/s and p99 latency per endpoint and PANDA's share of the ceiling.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+from pathlib import Path
+
+import httpx
+
+from bench.harness import WrkResult, free_port, scratch_database, server, valid_nhs_numbers, wrk
+
+SCENARIOS = [
+    ("POST /patients", "/patients", "post_patients.lua", 0.50),
+    ("GET /patients/{nhs_number}", "/patients", "get_paths.lua", 0.60),
+    ("POST /appointments", "/appointments", "post_appointments.lua", 0.35),
+    ("GET /appointments/{id}", "/appointments", "get_paths.lua", 0.60),
+]
+EPOCH_2032 = 1956528000
+
+
+def seed(base: str) -> tuple[list[str], list[str]]:
+    """Patients and appointments for the read scenarios and the booking patients, through PANDA's API."""
+    numbers = valid_nhs_numbers(900_000_000, 202)
+    with httpx.Client(base_url=base, timeout=30) as client:
+        for number in numbers:
+            body = {"nhs_number": number, "name": "Seed", "date_of_birth": "1970-01-01", "postcode": "N1 9GU"}
+            client.post("/patients", json=body).raise_for_status()
+        appointment_ids = []
+        for i, number in enumerate(numbers[2:]):
+            body = {
+                "patient": number,
+                "time": f"2040-01-{1 + i % 28:02d}T{i % 24:02d}:00:00+00:00",
+                "duration": "15m",
+                "clinician": f"Seed {i}",
+                "department": "seed",
+                "postcode": "N1 9GU",
+            }
+            response = client.post("/appointments", json=body)
+            response.raise_for_status()
+            appointment_ids.append(response.json()["id"])
+    return numbers, appointment_ids
+
+
+def scenario_env(script: str, path: str, prefix: int, numbers: list[str], ids: list[str]) -> dict[str, str]:
+    """What a wrk script needs: fresh NHS numbers / slots (by prefix), or the paths to read."""
+    env = {"BENCH_PREFIX": str(prefix), "BENCH_EPOCH": str(EPOCH_2032 + prefix * 10_000_000)}
+    if script == "post_appointments.lua":
+        env["BENCH_PATIENTS"] = ",".join(numbers[:2])
+    if script == "get_paths.lua":
+        keys = numbers[2:] if path == "/patients" else ids
+        env["BENCH_PATHS"] = ",".join(f"{path}/{key}" for key in keys)
+    return env
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--duration", type=int, default=10, help="seconds per wrk run")
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--rounds", type=int, default=2, help="alternating runs per server; the best is kept")
+    args = parser.parse_args()
+    logs = Path(tempfile.mkdtemp(prefix="panda-bench-"))
+    best: dict[tuple[str, str], WrkResult] = {}
+    with scratch_database("panda_bench_api") as dsn:
+        panda_port, ceiling_port = free_port(), free_port()
+        panda_env = {
+            "DATABASE_URL": dsn.replace("postgresql://", "postgresql+asyncpg://", 1),
+            "PORT": str(panda_port),
+            "LOG_FORMAT": "json",
+            "WEB_CONCURRENCY": "1",
+        }
+        ceiling_argv = [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "bench.ceiling:app",
+            "--port",
+            str(ceiling_port),
+            "--log-level",
+            "warning",
+            "--no-access-log",
+        ]
+        with (
+            server([sys.executable, "-m", "panda.cli", "api"], panda_env, panda_port, logs / "panda.log") as panda,
+            server(ceiling_argv, {"CEILING_DSN": dsn}, ceiling_port, logs / "ceiling.log") as ceiling,
+        ):
+            numbers, ids = seed(panda)
+            prefix = 0
+            for name, path, script, _target in SCENARIOS:
+                # Alternate the two servers so that background noise hits both alike.
+                for _round in range(args.rounds):
+                    for label, base in (("panda", panda), ("ceiling", ceiling)):
+                        prefix += 1
+                        env = scenario_env(script, path, prefix, numbers, ids)
+                        result = wrk(base + path, script, args.connections, args.duration, env)
+                        kept = best.get((name, label))
+                        if kept is None or result.requests_per_second > kept.requests_per_second:
+                            best[(name, label)] = result
+    print(
+        f"\nAPI benchmark: one process each, wrk -t2 -c{args.connections} -d{args.duration}s, "
+        f"best of {args.rounds} alternating runs, PostgreSQL\n"
+    )
+    print(
+        "| endpoint | PANDA req/s | ceiling req/s | PANDA/ceiling | target | PANDA p99 ms | ceiling p99 ms | errors |"
+    )
+    print("|---|---:|---:|---:|---:|---:|---:|---:|")
+    for name, _p, _s, target in SCENARIOS:
+        ours, bare = best[(name, "panda")], best[(name, "ceiling")]
+        ratio = ours.requests_per_second / bare.requests_per_second
+        print(
+            f"| {name} | {ours.requests_per_second:,.0f} | {bare.requests_per_second:,.0f} | {ratio:.0%} | "
+            f"≥ {target:.0%} | {ours.p99_ms:.1f} | {bare.p99_ms:.1f} | {ours.errors} |"
+        )
+
+
+if __name__ == "__main__":
+    main()

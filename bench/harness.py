@@ -1,0 +1,126 @@
+"""Shared benchmark plumbing: a scratch PostgreSQL database, servers in subprocesses, wrk runs."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import asyncpg
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+LUA = Path(__file__).resolve().parent / "lua"
+ADMIN_DSN = os.environ.get("BENCH_POSTGRES_DSN", "postgresql://postgres@127.0.0.1:5432/postgres")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+async def _admin(*statements: str) -> None:
+    connection = await asyncpg.connect(ADMIN_DSN)
+    try:
+        for statement in statements:
+            await connection.execute(statement)
+    finally:
+        await connection.close()
+
+
+@contextmanager
+def scratch_database(name: str) -> Iterator[str]:
+    """A fresh PostgreSQL database, migrated, dropped afterwards; yields its plain DSN."""
+    asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)', f'CREATE DATABASE "{name}"'))
+    dsn = ADMIN_DSN.rsplit("/", 1)[0] + f"/{name}"
+    env = {**os.environ, "DATABASE_URL": dsn.replace("postgresql://", "postgresql+asyncpg://", 1)}
+    subprocess.run([sys.executable, "-m", "panda.cli", "migrate"], cwd=ROOT, env=env, check=True, capture_output=True)
+    try:
+        yield dsn
+    finally:
+        asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@contextmanager
+def server(argv: list[str], env: dict[str, str], port: int, log: Path) -> Iterator[str]:
+    """Run a server process until its ``/health`` (or any path) answers; stop it afterwards."""
+    with log.open("wb") as out:
+        process = subprocess.Popen(argv, cwd=ROOT, env={**os.environ, **env}, stdout=out, stderr=out)
+        base = f"http://127.0.0.1:{port}"
+        try:
+            deadline = time.monotonic() + 30
+            while True:
+                try:
+                    httpx.get(base + "/health", timeout=1)
+                    break
+                except httpx.HTTPError:
+                    if time.monotonic() > deadline or process.poll() is not None:
+                        raise RuntimeError(f"server did not start; see {log}") from None
+                    time.sleep(0.2)
+            yield base
+        finally:
+            process.terminate()
+            process.wait(timeout=20)
+
+
+@dataclass
+class WrkResult:
+    """What one wrk run measured."""
+
+    requests_per_second: float
+    p50_ms: float
+    p99_ms: float
+    errors: int
+
+
+_UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}
+
+
+def _ms(text: str) -> float:
+    match = re.fullmatch(r"([\d.]+)(us|ms|s|m)", text)
+    if match is None:
+        raise ValueError(f"unexpected wrk latency {text!r}")  # pragma: no cover
+    number, unit = match.groups()
+    return float(number) * _UNITS[unit]
+
+
+def wrk(url: str, script: str, connections: int, duration: int, env: dict[str, str]) -> WrkResult:
+    """Run wrk with a Lua script from ``bench/lua`` and parse its report."""
+    argv = ["wrk", "-t2", f"-c{connections}", f"-d{duration}s", "--latency", "-s", str(LUA / script), url]
+    out = subprocess.run(
+        argv, env={**os.environ, "BENCH_LUA": str(LUA), **env}, capture_output=True, text=True, check=True
+    ).stdout
+    if "Requests/sec" not in out:
+        raise RuntimeError(f"wrk failed: {out}")
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+    p50 = _ms(re.search(r"^\s+50%\s+(\S+)", out, re.MULTILINE).group(1))  # type: ignore[union-attr]
+    p99 = _ms(re.search(r"^\s+99%\s+(\S+)", out, re.MULTILINE).group(1))  # type: ignore[union-attr]
+    non2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
+    socket_errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
+    errors = int(non2xx.group(1)) if non2xx else 0
+    if socket_errors:
+        errors += sum(int(n) for n in socket_errors.groups())
+    return WrkResult(rps, p50, p99, errors)
+
+
+def valid_nhs_numbers(start: int, count: int) -> list[str]:
+    """``count`` valid NHS numbers from the 9-digit sequence ``start`` on."""
+    numbers: list[str] = []
+    seq = start
+    while len(numbers) < count:
+        base = f"{seq:09d}"
+        check = 11 - sum(int(d) * (10 - i) for i, d in enumerate(base)) % 11
+        check = 0 if check == 11 else check
+        if check != 10:
+            numbers.append(base + str(check))
+        seq += 1
+    return numbers
