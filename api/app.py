@@ -8,15 +8,21 @@ import structlog
 from advanced_alchemy.extensions.litestar import SQLAlchemyAsyncConfig, SQLAlchemyPlugin
 from litestar import Litestar
 from litestar.config.cors import CORSConfig
+from litestar.di import Provide
 from litestar.logging.config import StructLoggingConfig
 from litestar.openapi.config import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 from litestar.plugins.structlog import StructlogConfig, StructlogPlugin
 
+from api.controllers.analytics import AnalyticsController
 from api.controllers.appointments import AppointmentController
 from api.controllers.directory import DirectoryController
+from api.controllers.fhir import FhirController
 from api.controllers.health import HealthController
+from api.controllers.insight import InsightController
 from api.controllers.patients import PatientController
+from api.controllers.reminders import ReminderController
+from api.dependencies import driver_pool_lifespan, sql_provider
 from api.middleware import request_id_middleware
 from api.problems import problem_details_plugin
 from domain.config import Settings, get_settings
@@ -38,14 +44,27 @@ def create_app(settings: Settings | None = None) -> Litestar:
         logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
         log_exceptions="never",
     )
-    return Litestar(
-        route_handlers=[PatientController, AppointmentController, DirectoryController, HealthController],
+    app = Litestar(
+        route_handlers=[
+            PatientController,
+            AppointmentController,
+            DirectoryController,
+            HealthController,
+            ReminderController,
+            AnalyticsController,
+            InsightController,
+            FhirController,
+        ],
         plugins=[
             SQLAlchemyPlugin(config=db_config),
             problem_details_plugin(),
             StructlogPlugin(StructlogConfig(structlog_logging_config=logging_config, enable_middleware_logging=False)),
         ],
-        middleware=[request_id_middleware],
+        dependencies={
+            "settings": Provide(lambda: settings, use_cache=True, sync_to_thread=False),
+            "sql": sql_provider(settings),
+        },
+        lifespan=[] if settings.is_sqlite else [driver_pool_lifespan(settings)],
         openapi_config=OpenAPIConfig(
             title="PANDA",
             version="1.0.0",
@@ -57,6 +76,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
         request_max_body_size=settings.max_json_body_bytes,
         debug=False,
     )
+    # Outside the router, so unknown routes and methods get a request id and an access-log line too.
+    app.asgi_handler = request_id_middleware(app.asgi_handler)
+    return app
 
 
 def app_factory() -> Litestar:

@@ -98,12 +98,19 @@ def _body_errors(exc: BaseException) -> list[FieldError]:
     for cause in causes:
         if isinstance(cause, ValidationError):
             return field_errors(cause)
-    if any(isinstance(c, SerializationException | msgspec.DecodeError) for c in causes):
+    # msgspec.ValidationError subclasses DecodeError but means a bad query/path value, not bad JSON.
+    if any(
+        isinstance(c, SerializationException | msgspec.DecodeError) and not isinstance(c, msgspec.ValidationError)
+        for c in causes
+    ):
         return [FieldError("body", "body.malformed_json")]
     return []
 
 
 def _query_error(item: Any) -> FieldError:
+    if isinstance(item, dict) and item.get("source") == "body":
+        # The body itself is missing (an empty request): the client must send a JSON object.
+        return FieldError("body", "body.not_object")
     key = str(item.get("key", "query")) if isinstance(item, dict) else "query"
     code, params = _QUERY_CODES.get(key, ("query.invalid", {}))
     return FieldError(key, code, params)

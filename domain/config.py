@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -27,7 +27,7 @@ class Settings(BaseSettings):
     port: int = 8000
     web_concurrency: int = Field(default=1, ge=1)
     reminder_offsets: Annotated[tuple[int, ...], NoDecode] = (24 * 60, 2 * 60)
-    reminder_channel: str = "outbox"
+    reminder_channel: Literal["outbox", "smtp", "webhook"] = "outbox"
     scheduler_interval: float = Field(default=30.0, gt=0)
     max_json_body_bytes: int = 1024 * 1024
     max_upload_bytes: int = 512 * 1024 * 1024
@@ -36,10 +36,20 @@ class Settings(BaseSettings):
     log_format: str = "console"
     log_level: str = "INFO"
     db_pool_size: int = 10
+    reminder_batch_size: int = Field(default=200, ge=1, le=5000)
+    reminder_parallelism: int = Field(default=2, ge=1)
+    reminder_max_attempts: int = Field(default=5, ge=1)
+    reminder_retry_seconds: float = Field(default=60.0, ge=0)
+    reminder_retry_max_seconds: float = Field(default=3600.0, ge=0)
     smtp_host: str = "127.0.0.1"
     smtp_port: int = 25
     smtp_sender: str = "reminders@panda.invalid"
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+    smtp_starttls: bool = False
+    send_timeout_seconds: float = Field(default=10.0, gt=0)
     webhook_url: str | None = None
+    webhook_token: str | None = None
     flower_basic_auth: str | None = None
 
     @field_validator("reminder_offsets", mode="before")

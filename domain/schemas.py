@@ -49,6 +49,29 @@ class DirectoryEntryView(msgspec.Struct):
     appointments: int
 
 
+class ReminderView(msgspec.Struct):
+    """A reminder of an appointment: when it is due, how it goes, what became of it."""
+
+    id: str
+    due_at: str
+    channel: str
+    status: str
+    attempts: int
+    sent_at: str | None
+
+
+class OutboxMessageView(msgspec.Struct):
+    """A message the ``outbox`` channel recorded; ``reminder_id`` is the send's idempotency key."""
+
+    id: str
+    reminder_id: str
+    appointment: str | None
+    recipient: str
+    subject: str
+    body: str
+    created_at: str
+
+
 class Page(msgspec.Struct, Generic[T]):
     """One page of a list."""
 
@@ -86,4 +109,29 @@ def appointment_view(row: Mapping[str, Any], now: Any) -> AppointmentView:
         postcode=row["postcode"],
         created_at=to_utc_iso(row["created_at"]),
         updated_at=to_utc_iso(row["updated_at"]),
+    )
+
+
+def reminder_view(row: Mapping[str, Any]) -> ReminderView:
+    """Build the API view of a stored reminder row."""
+    return ReminderView(
+        id=str(row["id"]),
+        due_at=to_utc_iso(row["due_at"]),
+        channel=row["channel"],
+        status=row["status"],
+        attempts=row["attempts"],
+        sent_at=to_utc_iso(row["sent_at"]) if row["sent_at"] is not None else None,
+    )
+
+
+def outbox_message_view(row: Mapping[str, Any]) -> OutboxMessageView:
+    """Build the API view of a stored outbox message."""
+    return OutboxMessageView(
+        id=str(row["id"]),
+        reminder_id=str(row["reminder_id"]),
+        appointment=str(row["appointment_id"]) if row["appointment_id"] is not None else None,
+        recipient=row["recipient"],
+        subject=row["subject"],
+        body=row["body"],
+        created_at=to_utc_iso(row["created_at"]),
     )

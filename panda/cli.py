@@ -48,11 +48,12 @@ def api() -> None:
 
 
 @main.command()
-def worker() -> None:
+@click.option("--concurrency", type=int, default=None, help="Worker processes (default: one per CPU).")
+def worker(concurrency: int | None) -> None:
     """Run a Celery worker: reminders, sweeps and bulk jobs."""
     from worker.celery_app import run_worker
 
-    run_worker()
+    run_worker(concurrency)
 
 
 @main.command()
@@ -61,6 +62,16 @@ def scheduler() -> None:
     from worker.celery_app import run_scheduler
 
     run_scheduler()
+
+
+@main.command()
+@click.option("--port", type=int, default=5555, show_default=True)
+@click.option("--address", default="127.0.0.1", show_default=True, help="0.0.0.0 inside a container.")
+def flower(port: int, address: str) -> None:
+    """Run Flower, the Celery dashboard, behind basic auth (FLOWER_BASIC_AUTH=user:password)."""
+    from worker.celery_app import run_flower
+
+    run_flower(port, address)
 
 
 @main.command("load-examples")

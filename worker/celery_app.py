@@ -8,6 +8,7 @@ reaches the same async services as the API. The loop and the engine are made aft
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -43,7 +44,7 @@ def make_celery(settings: Settings) -> Celery:
         result_serializer="json",
         task_time_limit=TASK_TIME_LIMIT,
         task_soft_time_limit=TASK_TIME_LIMIT - 60,
-        broker_transport_options={"visibility_timeout": VISIBILITY_TIMEOUT},
+        broker_transport_options=transport_options(settings.broker_url),
         broker_connection_retry_on_startup=True,
         worker_send_task_events=True,
         task_send_sent_event=True,
@@ -51,10 +52,46 @@ def make_celery(settings: Settings) -> Celery:
         worker_enable_soft_shutdown_on_idle=True,
         worker_hijack_root_logger=False,
         beat_schedule_filename=str(Path("var") / "celerybeat-schedule"),
+        beat_schedule=beat_schedule(settings),
         timezone="UTC",
         enable_utc=True,
     )
     return app
+
+
+def transport_options(broker_url: str) -> dict[str, Any]:
+    """Redis re-delivers a task unacknowledged for ``visibility_timeout``: longer than any task.
+
+    The embedded SQLAlchemy transport passes its options to ``create_engine``, which refuses it.
+    """
+    if broker_url.startswith(("redis://", "rediss://", "redis+socket://")):
+        return {"visibility_timeout": VISIBILITY_TIMEOUT}
+    return {}
+
+
+def stale_after(settings: Settings) -> float:
+    """Seconds after which a periodic task still queued is dropped: a newer one is on its way.
+
+    Generous, so a busy queue delays the sweep and the dispatch rather than starving them.
+    """
+    return max(5 * settings.scheduler_interval, 60.0)
+
+
+def beat_schedule(settings: Settings) -> dict[str, dict[str, Any]]:
+    """Celery beat's two small periodic tasks, every ``SCHEDULER_INTERVAL`` seconds."""
+    options = {"expires": stale_after(settings)}
+    return {
+        "dispatch-due-reminders": {
+            "task": "panda.reminders.dispatch",
+            "schedule": settings.scheduler_interval,
+            "options": options,
+        },
+        "store-missed-statuses": {
+            "task": "panda.appointments.sweep_missed",
+            "schedule": settings.scheduler_interval,
+            "options": options,
+        },
+    }
 
 
 celery_app = make_celery(get_settings())
@@ -107,5 +144,15 @@ def run_worker(concurrency: int | None = None) -> None:
 
 
 def run_scheduler() -> None:
-    """``panda scheduler``: Celery beat. Run exactly one per deployment."""
+    """``panda scheduler``: Celery beat. Run exactly one per deployment (two only double the checks)."""
     celery_app.start(["beat", "--loglevel=INFO"])
+
+
+def run_flower(port: int, address: str) -> None:
+    """``panda flower``: the dashboard of queues, workers and tasks, never without basic auth."""
+    auth = get_settings().flower_basic_auth
+    if not auth or ":" not in auth:
+        raise SystemExit("FLOWER_BASIC_AUTH must be set to user:password; Flower is never served open.")
+    # Flower reads its FLOWER_* variables itself; passing the password in argv would show it in `ps`.
+    os.environ["FLOWER_BASIC_AUTH"] = auth
+    celery_app.start(["flower", f"--port={port}", f"--address={address}"])

@@ -11,7 +11,7 @@ from litestar.status_codes import HTTP_200_OK, HTTP_503_SERVICE_UNAVAILABLE
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from domain.config import get_settings
+from domain.config import Settings
 
 CHECK_TIMEOUT = 3.0
 
@@ -47,10 +47,12 @@ class HealthController(Controller):
         return {"status": "ok"}
 
     @get("/ready", cache=False, responses=None)
-    async def ready(self, db_engine: NamedDependency[AsyncEngine]) -> Response[dict[str, str]]:
+    async def ready(
+        self, db_engine: NamedDependency[AsyncEngine], settings: NamedDependency[Settings]
+    ) -> Response[dict[str, str]]:
         """Readiness: 200 when the database and the broker answer, else 503."""
         database = await _check(_database_answers(db_engine))
-        broker = await _check(asyncio.to_thread(_broker_answers, get_settings().broker_url))
+        broker = await _check(asyncio.to_thread(_broker_answers, settings.broker_url))
         ok = database == broker == "ok"
         return Response(
             {"status": "ok" if ok else "unavailable", "database": database, "broker": broker},

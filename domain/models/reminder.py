@@ -27,7 +27,10 @@ class Reminder(UUIDAuditBase):
     status: Mapped[str] = mapped_column(String(16), default="scheduled")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     sent_at: Mapped[dt.datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)
+    # A reason code or error class, never message text: error texts may quote the recipient.
     last_error: Mapped[str | None] = mapped_column(String(200), default=None)
+    # Set after a failed send: the reminder is not claimed again before then (back-off).
+    next_attempt_at: Mapped[dt.datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)
 
 
 class OutboxMessage(UUIDBase):

@@ -42,10 +42,14 @@ def stored_status_on_create(requested: Status, end: dt.datetime, now: dt.datetim
     return effective_status(requested, end, now)
 
 
-def check_create_status(requested: Status, start: dt.datetime, now: dt.datetime) -> None:
-    """An appointment cannot have been attended before it starts."""
+def check_create_status(
+    requested: Status, start: dt.datetime, now: dt.datetime, end: dt.datetime | None = None
+) -> None:
+    """A record cannot be attended before it starts, nor missed before it ends."""
     if requested is Status.ATTENDED and start > now:
         raise Conflict("status.attended_in_future")
+    if requested is Status.MISSED and end is not None and end > now:
+        raise Conflict("status.not_ended")
 
 
 def check_status_change(

@@ -81,8 +81,8 @@ class AppointmentService:
     async def book(self, data: AppointmentCreate) -> AppointmentView:
         """Create an appointment (new or historical); its reminders are planned if it is active."""
         now = utcnow()
-        rules.check_create_status(data.status, data.time, now)
         end = data.time + dt.timedelta(minutes=data.duration)
+        rules.check_create_status(data.status, data.time, now, end)
         status = rules.stored_status_on_create(data.status, end, now)
         appointment_id = data.id or uuid.uuid4()
         async with self.sql.transaction():

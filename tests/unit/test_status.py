@@ -179,3 +179,10 @@ def test_active_appointment_rules_hold_at_any_moment(offset: int) -> None:
     assert allowed(C) == (now < END)
     assert allowed(M) == (now >= END)
     assert allowed(A) == (now < END)  # after the end it already is missed
+
+
+def test_a_record_cannot_be_created_missed_before_its_end() -> None:
+    with pytest.raises(Conflict) as caught:
+        check_create_status(Status.MISSED, START, BEFORE, START + dt.timedelta(hours=1))
+    assert caught.value.code == "status.not_ended"
+    check_create_status(Status.MISSED, START, START + dt.timedelta(hours=2), START + dt.timedelta(hours=1))

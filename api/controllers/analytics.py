@@ -1,0 +1,36 @@
+"""``/analytics/missed``: how much clinician time missed appointments waste."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from litestar import Controller, get
+from litestar.di import NamedDependency, Provide
+from litestar.params import Parameter
+
+from api.dependencies import provide_analytics
+from domain.services.analytics import AnalyticsService, MissedReport, missed_query
+
+
+class AnalyticsController(Controller):
+    """Reports computed by the database from the stored appointments."""
+
+    path = "/analytics"
+    tags = ["analytics"]
+    dependencies = {"analytics": Provide(provide_analytics)}
+
+    @get("/missed")
+    async def missed(
+        self,
+        analytics: NamedDependency[AnalyticsService],
+        group_by: Annotated[str | None, Parameter(description="clinician or department (default).")] = None,
+        period: Annotated[str | None, Parameter(description="day, week or month (default), in Europe/London.")] = None,
+        start_from: Annotated[
+            str | None, Parameter(query="from", description="Start ≥ this instant, or this London date.")
+        ] = None,
+        start_to: Annotated[
+            str | None, Parameter(query="to", description="Start < this instant, or this London date.")
+        ] = None,
+    ) -> MissedReport:
+        """Appointments, missed ones and missed minutes per group and London calendar period."""
+        return await analytics.missed(missed_query(group_by, period, start_from, start_to))

@@ -1,0 +1,33 @@
+"""``/fhir``: read-only FHIR R4 views for the NHS systems around PANDA.
+
+Errors stay RFC 9457 problem documents (not ``OperationOutcome``), as everywhere in PANDA.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Controller, get
+from litestar.di import NamedDependency, Provide
+
+from api.dependencies import provide_fhir
+from domain.fhir import FHIR_JSON
+from domain.services.fhir import FhirService
+
+
+class FhirController(Controller):
+    """``Patient`` and ``Appointment`` resources, by NHS number and by id."""
+
+    path = "/fhir"
+    tags = ["fhir"]
+    dependencies = {"fhir": Provide(provide_fhir)}
+
+    @get("/Patient/{nhs_number:str}", media_type=FHIR_JSON)
+    async def patient(self, fhir: NamedDependency[FhirService], nhs_number: str) -> dict[str, Any]:
+        """The patient as a FHIR ``Patient``; erased, unknown or malformed numbers are 404."""
+        return await fhir.patient(nhs_number)
+
+    @get("/Appointment/{appointment_id:str}", media_type=FHIR_JSON)
+    async def appointment(self, fhir: NamedDependency[FhirService], appointment_id: str) -> dict[str, Any]:
+        """The appointment as a FHIR ``Appointment``; a malformed id is 404."""
+        return await fhir.appointment(appointment_id)

@@ -1,0 +1,43 @@
+"""``/appointments/{id}/reminders`` and ``/outbox``: what was planned, and what the outbox recorded."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from litestar import Controller, get
+from litestar.di import NamedDependency, Provide
+from litestar.params import FromPath, Parameter
+
+from api.dependencies import provide_reminders
+from api.params import Limit, Offset
+from domain.schemas import OutboxMessageView, Page, ReminderView
+from domain.services.reminder_queries import ReminderService
+
+
+class ReminderController(Controller):
+    """Reminders are rows: planned on booking, cancelled with the appointment, sent by workers."""
+
+    tags = ["reminders"]
+    dependencies = {"reminders": Provide(provide_reminders)}
+
+    @get("/appointments/{appointment_id:str}/reminders")
+    async def list_reminders(
+        self,
+        reminders: NamedDependency[ReminderService],
+        appointment_id: FromPath[str],
+        limit: Limit = 50,
+        offset: Offset = 0,
+    ) -> Page[ReminderView]:
+        """An appointment's reminders, earliest due first, with their status and attempts."""
+        return await reminders.for_appointment(appointment_id, limit, offset)
+
+    @get("/outbox")
+    async def list_outbox(
+        self,
+        reminders: NamedDependency[ReminderService],
+        appointment: Annotated[str | None, Parameter(description="Appointment id (UUID).")] = None,
+        limit: Limit = 50,
+        offset: Offset = 0,
+    ) -> Page[OutboxMessageView]:
+        """Messages recorded by the ``outbox`` channel, newest first."""
+        return await reminders.outbox(appointment, limit, offset)

@@ -1,0 +1,57 @@
+"""The ``outbox`` channel: the message is recorded in the database, readable through the API.
+
+It stands in for delivery to the patient's e-mail or phone, so a patient with neither is skipped.
+The outbox row is written in the same transaction that marks the reminder sent, and
+``reminder_id`` is unique: a reminder lands in the outbox exactly once.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from domain.channels.base import Channel, Delivery, ReminderMessage
+from domain.clock import utcnow
+from domain.models import OutboxMessage
+
+OUTBOX = OutboxMessage.__table__
+
+
+def insert_ignoring_duplicates(dialect_name: str) -> Any:
+    """``INSERT … ON CONFLICT (reminder_id) DO NOTHING`` in the session's dialect."""
+    dialect = postgresql if dialect_name == "postgresql" else sqlite
+    return dialect.insert(OUTBOX).on_conflict_do_nothing(index_elements=[OUTBOX.c.reminder_id])
+
+
+class OutboxChannel(Channel):
+    """Writes messages to ``outbox_message``; as reliable as the database transaction."""
+
+    name = "outbox"
+    transactional = True
+
+    def recipient(self, email: str | None, phone: str | None) -> str | None:
+        """The patient's e-mail address, else their phone number."""
+        return email or phone
+
+    async def deliver(self, session: AsyncSession, messages: list[ReminderMessage]) -> list[Delivery]:
+        """One multi-row insert for the whole batch."""
+        if not messages:
+            return []
+        now = utcnow()
+        rows = [
+            {
+                "id": uuid.uuid4(),
+                "reminder_id": message.reminder_id,
+                "appointment_id": message.appointment_id,
+                "recipient": self.recipient(message.email, message.phone),
+                "subject": message.subject,
+                "body": message.body,
+                "created_at": now,
+            }
+            for message in messages
+        ]
+        await session.execute(insert_ignoring_duplicates(session.get_bind().dialect.name), rows)
+        return [None] * len(messages)

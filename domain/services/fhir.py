@@ -1,0 +1,40 @@
+"""Read-only FHIR R4 views of patients and appointments.
+
+A malformed identifier (bad NHS number checksum, not a UUID) names nothing: 404, like the rest
+of the API. Errors are PANDA's localised problem documents rather than FHIR ``OperationOutcome``
+resources, so a client handles every error of PANDA the same way.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from advanced_alchemy.repository import SQLAlchemyAsyncRepository
+from advanced_alchemy.service import SQLAlchemyAsyncRepositoryService
+
+from domain.clock import utcnow
+from domain.fhir import appointment_resource, patient_resource
+from domain.models import Appointment
+from domain.services.appointment_queries import fetch_appointment
+from domain.services.appointments import parse_appointment_id
+from domain.services.patients import PatientService
+from domain.sql import SessionRunner
+
+
+class FhirService(SQLAlchemyAsyncRepositoryService[Appointment]):
+    """FHIR resources built from the same reads as the JSON API."""
+
+    class Repo(SQLAlchemyAsyncRepository[Appointment]):
+        model_type = Appointment
+
+    repository_type = Repo
+
+    async def patient(self, nhs_number: str) -> dict[str, Any]:
+        """The patient as a FHIR ``Patient``; an erased or unknown one is 404."""
+        row = await PatientService(session=self.repository.session).find_row(nhs_number)  # type: ignore[arg-type]
+        return patient_resource(row)
+
+    async def appointment(self, raw_id: str) -> dict[str, Any]:
+        """The appointment as a FHIR ``Appointment``; an erased patient is no longer named."""
+        row = await fetch_appointment(SessionRunner(self.repository.session), parse_appointment_id(raw_id))
+        return appointment_resource(row, utcnow())

@@ -1,0 +1,70 @@
+"""Reading reminders and the outbox: what was planned for an appointment, and what was sent."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from advanced_alchemy.repository import SQLAlchemyAsyncRepository
+from advanced_alchemy.service import SQLAlchemyAsyncRepositoryService
+from sqlalchemy import func, select
+
+from domain.errors import FieldError, InvalidInput, NotFound
+from domain.models import Appointment, OutboxMessage, Reminder
+from domain.schemas import OutboxMessageView, Page, ReminderView, outbox_message_view, reminder_view
+from domain.services.appointments import parse_appointment_id
+
+REMINDER = Reminder.__table__
+OUTBOX = OutboxMessage.__table__
+APPOINTMENT = Appointment.__table__
+
+
+def parse_appointment_filter(raw: str | None) -> uuid.UUID | None:
+    """The ``appointment`` filter of the outbox: a UUID, or a 400 naming the field."""
+    if raw is None:
+        return None
+    try:
+        return uuid.UUID(raw)
+    except ValueError:
+        raise InvalidInput([FieldError("appointment", "id.format")]) from None
+
+
+class ReminderService(SQLAlchemyAsyncRepositoryService[Reminder]):
+    """Reminder history of appointments, and the outbox channel's messages."""
+
+    class Repo(SQLAlchemyAsyncRepository[Reminder]):
+        model_type = Reminder
+
+    repository_type = Repo
+
+    @property
+    def _session(self) -> Any:
+        return self.repository.session
+
+    async def for_appointment(self, raw_id: str, limit: int, offset: int) -> Page[ReminderView]:
+        """The reminders of one appointment, earliest due first; an unknown appointment is 404."""
+        appointment_id = parse_appointment_id(raw_id)
+        exists = select(APPOINTMENT.c.id).where(APPOINTMENT.c.id == appointment_id)
+        if (await self._session.execute(exists)).first() is None:
+            raise NotFound("appointment.not_found")
+        theirs = REMINDER.c.appointment_id == appointment_id
+        stmt = select(REMINDER).where(theirs).order_by(REMINDER.c.due_at, REMINDER.c.id).limit(limit).offset(offset)
+        rows = (await self._session.execute(stmt)).mappings().all()
+        total = (await self._session.execute(select(func.count()).select_from(REMINDER).where(theirs))).scalar_one()
+        return Page(items=[reminder_view(r) for r in rows], total=total, limit=limit, offset=offset)
+
+    async def outbox(self, appointment: str | None, limit: int, offset: int) -> Page[OutboxMessageView]:
+        """Messages the outbox channel recorded, newest first, optionally of one appointment."""
+        appointment_id = parse_appointment_filter(appointment)
+        conditions = [OUTBOX.c.appointment_id == appointment_id] if appointment_id is not None else []
+        stmt = (
+            select(OUTBOX)
+            .where(*conditions)
+            .order_by(OUTBOX.c.created_at.desc(), OUTBOX.c.id.desc())
+            .limit(limit)
+            .offset(offset)
+        )
+        rows = (await self._session.execute(stmt)).mappings().all()
+        count = select(func.count()).select_from(OUTBOX).where(*conditions)
+        total = (await self._session.execute(count)).scalar_one()
+        return Page(items=[outbox_message_view(r) for r in rows], total=total, limit=limit, offset=offset)

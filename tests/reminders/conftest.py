@@ -1,0 +1,32 @@
+"""Fixtures for reminder tests: settings tuned for quick retries, and real servers for the channels."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from domain.config import Settings
+from tests.reminders.servers import SmtpRecorder, WebhookRecorder, smtp_server, webhook_server
+
+
+@pytest.fixture
+def reminder_settings(settings: Settings) -> Settings:
+    """The backend's settings with a short back-off, so retries can be watched in a test."""
+    return settings.model_copy(
+        update={"reminder_retry_seconds": 0.2, "reminder_retry_max_seconds": 1.0, "reminder_max_attempts": 3}
+    )
+
+
+@pytest.fixture
+def smtp() -> Iterator[tuple[SmtpRecorder, int]]:
+    """A real SMTP server (aiosmtpd) on loopback."""
+    with smtp_server() as server:
+        yield server
+
+
+@pytest.fixture
+def webhook() -> Iterator[tuple[WebhookRecorder, str]]:
+    """A real HTTP server on loopback that records webhook calls."""
+    with webhook_server() as server:
+        yield server

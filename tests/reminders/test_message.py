@@ -1,0 +1,26 @@
+"""The words of a reminder: the appointment's time as a Londoner reads it (no database)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+from domain.channels.compose import compose, local_time_text
+
+
+def test_summer_times_are_shown_in_british_summer_time() -> None:
+    assert local_time_text(dt.datetime(2025, 6, 4, 15, 30, tzinfo=dt.UTC)) == "Wednesday 4 June 2025 at 16:30"
+
+
+def test_winter_times_are_shown_in_greenwich_mean_time() -> None:
+    assert local_time_text(dt.datetime(2025, 1, 15, 9, 5, tzinfo=dt.UTC)) == "Wednesday 15 January 2025 at 09:05"
+
+
+def test_the_message_names_time_department_and_place() -> None:
+    reminder_id = uuid.uuid4()
+    message = compose(
+        reminder_id, None, dt.datetime(2025, 6, 4, 15, 30, tzinfo=dt.UTC), "Cardiology", "N6 2FA", "a@b.org", None
+    )
+    assert message.reminder_id == reminder_id
+    assert message.subject == "Appointment reminder"
+    assert message.body == "You have an appointment on Wednesday 4 June 2025 at 16:30 with Cardiology (N6 2FA)."

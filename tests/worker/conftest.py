@@ -1,0 +1,110 @@
+"""Fixtures for tests with real Celery workers on Redis and the session's PostgreSQL database.
+
+Redis: ``PANDA_TEST_REDIS_URL`` (default ``redis://127.0.0.1:6379``), on database 5 (plus the
+pytest-xdist worker's number), flushed before and after each test; the server itself is never
+stopped. Tests that restart Redis start their own server on another port.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from pathlib import Path
+
+import pytest
+import redis
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from domain.config import Settings
+from domain.db import make_engine
+from tests.worker.processes import BEAT_READY, WORKER_READY, Process, start_beat, start_worker
+
+REDIS_SERVER = os.environ.get("PANDA_TEST_REDIS_URL", "redis://127.0.0.1:6379")
+FIRST_TEST_DB = 5
+TABLES = ("outbox_message", "reminder", "appointment", "patient", "clinician", "department")
+
+
+def _redis_db() -> int:
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
+    return FIRST_TEST_DB + int(worker.removeprefix("gw") or 0) % (16 - FIRST_TEST_DB)
+
+
+@pytest.fixture
+def broker_url() -> Iterator[str]:
+    """An empty Redis database of the machine's server, for this test only."""
+    url = f"{REDIS_SERVER}/{_redis_db()}"
+    client = redis.Redis.from_url(url)
+    client.flushdb()
+    yield url
+    client.flushdb()
+    client.close()
+
+
+@pytest.fixture
+def pg_settings(postgres_url: str, broker_url: str) -> Settings:
+    """Settings of the workers under test: PostgreSQL, Redis, a one-second scheduler."""
+    return Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        database_url=postgres_url,
+        broker_url=broker_url,
+        scheduler_interval=1.0,
+        reminder_offsets="1m",  # type: ignore[arg-type]
+    )
+
+
+def worker_env(settings: Settings, **extra: str) -> dict[str, str]:
+    """The environment that gives a worker or beat subprocess ``settings``."""
+    return {
+        "DATABASE_URL": settings.database_url,
+        "BROKER_URL": settings.broker_url,
+        "SCHEDULER_INTERVAL": str(settings.scheduler_interval),
+        "REMINDER_OFFSETS": "1m",
+        "REMINDER_CHANNEL": settings.reminder_channel,
+        "LOG_LEVEL": "INFO",
+        **extra,
+    }
+
+
+@pytest.fixture
+async def pg_sessions(pg_settings: Settings) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+    """Sessions on the emptied PostgreSQL test database."""
+    engine = make_engine(pg_settings)
+    async with engine.begin() as connection:
+        await connection.execute(text(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE"))
+    yield async_sessionmaker(engine, expire_on_commit=False)
+    await engine.dispose()
+
+
+@pytest.fixture
+def processes(tmp_path: Path) -> Iterator[list[Process]]:
+    """Subprocesses a test starts; all are stopped at its end, whatever happens."""
+    started: list[Process] = []
+    yield started
+    for process in started:
+        process.terminate()
+    for process in started:
+        process.stop()
+
+
+@pytest.fixture
+def system(pg_settings: Settings, pg_sessions: object, processes: list[Process], tmp_path: Path) -> list[Process]:
+    """One worker (concurrency 2) and one scheduler, running on PostgreSQL and Redis."""
+    env = worker_env(pg_settings)
+    processes.append(start_worker(env, tmp_path, wait=False))
+    processes.append(start_beat(env, tmp_path, wait=False))
+    processes[0].wait_for(WORKER_READY)
+    processes[1].wait_for(BEAT_READY)
+    return processes
+
+
+async def wait_until(check: Callable[[], Awaitable[bool]], timeout: float, what: str) -> None:
+    """Poll ``check`` until it holds; fail the test naming ``what`` after ``timeout`` seconds."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while loop.time() < deadline:
+        if await check():
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
