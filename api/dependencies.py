@@ -34,7 +34,9 @@ def driver_pool_lifespan(settings: Settings):  # type: ignore[no-untyped-def]
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         dsn = make_url(settings.database_url).set(drivername="postgresql").render_as_string(hide_password=False)
-        pool = await asyncpg.create_pool(dsn, min_size=0, max_size=settings.db_pool_size * 2)
+        pool = await asyncpg.create_pool(
+            dsn, min_size=0, max_size=settings.db_pool_size * 2, reset=_rollback_if_in_transaction
+        )
         app.state.driver_pool = pool
         try:
             yield
@@ -42,6 +44,14 @@ def driver_pool_lifespan(settings: Settings):  # type: ignore[no-untyped-def]
             await pool.close()
 
     return lifespan
+
+
+async def _rollback_if_in_transaction(connection: asyncpg.Connection) -> None:
+    """Released connections carry no session state (no LISTEN, SET or locks are used), so the
+    default reset query — a round trip per request — is skipped; an interrupted transaction is
+    still rolled back."""
+    if connection.is_in_transaction():
+        await connection.execute("ROLLBACK")
 
 
 async def provide_driver_runner(state: State) -> AsyncIterator[SqlRunner]:

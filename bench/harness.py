@@ -95,7 +95,8 @@ def _ms(text: str) -> float:
 
 def wrk(url: str, script: str, connections: int, duration: int, env: dict[str, str]) -> WrkResult:
     """Run wrk with a Lua script from ``bench/lua`` and parse its report."""
-    argv = ["wrk", "-t2", f"-c{connections}", f"-d{duration}s", "--latency", "-s", str(LUA / script), url]
+    threads = min(2, connections)
+    argv = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{duration}s", "--latency", "-s", str(LUA / script), url]
     out = subprocess.run(
         argv, env={**os.environ, "BENCH_LUA": str(LUA), **env}, capture_output=True, text=True, check=True
     ).stdout
