@@ -22,7 +22,7 @@ def request_id_middleware(app: ASGIApp) -> ASGIApp:
     """Give every request an id (or keep a safe one sent by a proxy) and log it when done."""
 
     async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if str(scope["type"]) != "http":
             await app(scope, receive, send)
             return
         sent = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")
@@ -44,7 +44,7 @@ def request_id_middleware(app: ASGIApp) -> ASGIApp:
             log.info(
                 "request",
                 request_id=request_id,
-                method=scope["method"],
+                method=scope.get("method"),
                 route=_route_template(scope),
                 status=status,
                 duration_ms=round((time.perf_counter() - started) * 1000, 2),

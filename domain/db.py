@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from advanced_alchemy.config import AlembicAsyncConfig, AsyncSessionConfig, SQLAlchemyAsyncConfig
 from sqlalchemy import event
@@ -55,12 +55,15 @@ def make_engine(settings: Settings) -> AsyncEngine:
     )
 
 
+ConfigT = TypeVar("ConfigT", bound=SQLAlchemyAsyncConfig)
+
+
 def make_db_config(
     settings: Settings,
     engine: AsyncEngine | None = None,
-    config_class: type[SQLAlchemyAsyncConfig] = SQLAlchemyAsyncConfig,
+    config_class: type[ConfigT] = SQLAlchemyAsyncConfig,  # type: ignore[assignment]
     **options: Any,
-) -> SQLAlchemyAsyncConfig:
+) -> ConfigT:
     """The advanced-alchemy config (engine, sessions, Alembic) for ``settings.database_url``.
 
     ``config_class`` lets the API use the Litestar flavour of the same config.

@@ -10,15 +10,16 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 import asyncpg
-from sqlalchemy import Executable
+from sqlalchemy import ClauseElement, Executable
 from sqlalchemy.dialects.postgresql.asyncpg import dialect as asyncpg_dialect
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.compiler import SQLCompiler
 
-_PG = asyncpg_dialect()
+_PG = asyncpg_dialect()  # type: ignore[no-untyped-call]
 
 
 class ConstraintViolation(Exception):
@@ -39,7 +40,7 @@ class Query:
     def for_asyncpg(self) -> tuple[str, tuple[str, ...], dict[str, Any]]:
         """SQL text, parameter order and constant values, compiled on first use."""
         if self._compiled is None:
-            compiled = self.statement.compile(dialect=_PG)
+            compiled = cast(SQLCompiler, cast(ClauseElement, self.statement).compile(dialect=_PG))
             self._compiled = (compiled.string, tuple(compiled.positiontup or ()), dict(compiled.params))
         return self._compiled
 
@@ -47,7 +48,9 @@ class Query:
 def _compile_once(statement: Executable, params: Mapping[str, Any]) -> tuple[str, list[Any]]:
     if params:
         statement = statement.params(**params)  # type: ignore[attr-defined]
-    compiled = statement.compile(dialect=_PG, compile_kwargs={"render_postcompile": True})
+    compiled = cast(
+        SQLCompiler, cast(ClauseElement, statement).compile(dialect=_PG, compile_kwargs={"render_postcompile": True})
+    )
     values = compiled.params
     return compiled.string, [values[name] for name in compiled.positiontup or ()]
 
@@ -140,11 +143,13 @@ class SessionRunner:
     async def fetch_one(self, query: Query | Executable, **params: Any) -> Mapping[str, Any] | None:
         async with _translated_sqlalchemy_errors():
             result = await self.session.execute(self._statement(query), params or None)
-            return result.mappings().one_or_none() if result.returns_rows else None
+            if not result.returns_rows:  # type: ignore[attr-defined]
+                return None
+            return cast("Mapping[str, Any] | None", result.mappings().one_or_none())
 
     async def fetch_all(self, query: Query | Executable, **params: Any) -> Sequence[Mapping[str, Any]]:
         result = await self.session.execute(self._statement(query), params or None)
-        return list(result.mappings().all())
+        return cast("list[Mapping[str, Any]]", list(result.mappings().all()))
 
     async def scalar(self, query: Query | Executable, **params: Any) -> Any:
         async with _translated_sqlalchemy_errors():

@@ -23,7 +23,7 @@ class AppointmentController(Controller):
 
     path = "/appointments"
     tags = ["appointments"]
-    before_request = require_json
+    before_request = require_json  # type: ignore[assignment]  # Litestar calls it unbound
     dependencies = {"appointments": Provide(provide_appointments)}
 
     @post("/", status_code=HTTP_201_CREATED)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from kombu import Connection
+from kombu import Connection  # type: ignore[attr-defined]
 from litestar import Controller, Response, get
 from litestar.di import NamedDependency
 from litestar.status_codes import HTTP_200_OK, HTTP_503_SERVICE_UNAVAILABLE
@@ -17,7 +17,7 @@ CHECK_TIMEOUT = 3.0
 
 
 def _broker_answers(url: str) -> bool:
-    with Connection(url, connect_timeout=CHECK_TIMEOUT) as connection:
+    with Connection(url, connect_timeout=CHECK_TIMEOUT) as connection:  # type: ignore[no-untyped-call]
         connection.ensure_connection(max_retries=1, timeout=CHECK_TIMEOUT)
     return True
 

@@ -35,7 +35,7 @@ class PatientController(Controller):
 
     path = "/patients"
     tags = ["patients"]
-    before_request = require_json
+    before_request = require_json  # type: ignore[assignment]  # Litestar calls it unbound
     dependencies = {"patients": Provide(provide_patients), "appointments": Provide(provide_appointments)}
 
     @post("/", status_code=HTTP_201_CREATED)

@@ -15,9 +15,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.channels.base import Channel, Delivery, ReminderMessage
 from domain.clock import utcnow
-from domain.models import OutboxMessage
+from domain.models import OutboxMessage, table
 
-OUTBOX = OutboxMessage.__table__
+OUTBOX = table(OutboxMessage)
 
 
 def insert_ignoring_duplicates(dialect_name: str) -> Any:

@@ -1,10 +1,20 @@
 """The stored shape of PANDA's data (advanced-alchemy declarative models)."""
 
+from typing import Any, cast
+
+from sqlalchemy import Table
+
 from domain.models.appointment import Appointment
 from domain.models.directory import Clinician, Department
 from domain.models.job import Job, JobChunk, JobError, JobKey
 from domain.models.patient import Patient
 from domain.models.reminder import OutboxMessage, Reminder
+
+
+def table(model: Any) -> Table:
+    """A model's ``Table``, typed as such, for SQLAlchemy Core statements."""
+    return cast(Table, model.__table__)
+
 
 __all__ = [
     "Appointment",
@@ -17,4 +27,5 @@ __all__ = [
     "OutboxMessage",
     "Patient",
     "Reminder",
+    "table",
 ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+
 from advanced_alchemy.base import DefaultBase, UUIDAuditBase
 from advanced_alchemy.types import GUID, DateTimeUTC
 from sqlalchemy import BigInteger, ForeignKey, Integer, String, Text

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from nhs_number import calculate_checksum
+from nhs_number.validate import calculate_checksum
 
 from domain.errors import RuleViolation
 

@@ -11,14 +11,14 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, and_, bindparam, func, or_, select
 
 from domain.errors import NotFound
-from domain.models import Appointment, Clinician, Department, Patient
+from domain.models import Appointment, Clinician, Department, Patient, table
 from domain.rules import Status, entity_key
 from domain.sql import Query, SqlRunner
 
-APPOINTMENT = Appointment.__table__
-PATIENT = Patient.__table__
-CLINICIAN = Clinician.__table__
-DEPARTMENT = Department.__table__
+APPOINTMENT = table(Appointment)
+PATIENT = table(Patient)
+CLINICIAN = table(Clinician)
+DEPARTMENT = table(Department)
 
 JOINED = (
     APPOINTMENT.join(CLINICIAN, CLINICIAN.c.id == APPOINTMENT.c.clinician_id)

@@ -13,7 +13,7 @@ from domain import rules
 from domain.clock import utcnow
 from domain.errors import Conflict, FieldError, InvalidInput, NotFound
 from domain.inputs import AppointmentCreate, AppointmentUpdate, set_fields
-from domain.models import Appointment, Clinician, Department, Patient
+from domain.models import Appointment, Clinician, Department, Patient, table
 from domain.rules import Status
 from domain.schemas import AppointmentView, Page, appointment_view
 from domain.services.appointment_queries import AppointmentFilter, fetch_appointment, fetch_page
@@ -22,7 +22,7 @@ from domain.services.overlap import ensure_no_overlap
 from domain.services.reminders import cancel_reminders, schedule_reminders
 from domain.sql import ConstraintViolation, Query, SessionRunner, SqlRunner
 
-APPOINTMENT = Appointment.__table__
+APPOINTMENT = table(Appointment)
 RESCHEDULE_FIELDS = frozenset({"time", "duration", "clinician", "department", "postcode"})
 STORED_COLUMNS = [c.name for c in APPOINTMENT.c if c.name != "sa_orm_sentinel"]
 INSERT_APPOINTMENT = Query(insert(APPOINTMENT).values({name: bindparam(name) for name in STORED_COLUMNS}))
@@ -36,15 +36,15 @@ def _by_key(table: Any, column: str, key: str) -> Any:
 # Everything a booking must look up, in one round trip (the booking benchmark's main cost).
 BOOKING_LOOKUP = Query(
     select(
-        select(Patient.__table__.c.id)
-        .where(Patient.__table__.c.nhs_number == bindparam("nhs_number"))
+        select(table(Patient).c.id)
+        .where(table(Patient).c.nhs_number == bindparam("nhs_number"))
         .scalar_subquery()
         .label("patient_id"),
         exists().where(APPOINTMENT.c.id == bindparam("id")).label("taken"),
-        _by_key(Clinician.__table__, "id", "clinician_key").label("clinician_id"),
-        _by_key(Clinician.__table__, "name", "clinician_key").label("clinician"),
-        _by_key(Department.__table__, "id", "department_key").label("department_id"),
-        _by_key(Department.__table__, "name", "department_key").label("department"),
+        _by_key(table(Clinician), "id", "clinician_key").label("clinician_id"),
+        _by_key(table(Clinician), "name", "clinician_key").label("clinician"),
+        _by_key(table(Department), "id", "department_key").label("department_id"),
+        _by_key(table(Department), "name", "department_key").label("department"),
     )
 )
 
@@ -158,9 +158,11 @@ class AppointmentService:
                 await self.sql.execute(update(APPOINTMENT).where(APPOINTMENT.c.id == row["id"]).values(values))
             except ConstraintViolation as exc:
                 raise overlap_conflict(exc) from None
-            if "starts_at" in values or status is not Status.ACTIVE:
+            # A new start re-plans the reminders; a new duration alone leaves them as they are.
+            new_start = values.get("starts_at", row["starts_at"]) != row["starts_at"]
+            if new_start or status is not Status.ACTIVE:
                 await cancel_reminders(self.sql, [row["id"]])
-            if "starts_at" in values and status is Status.ACTIVE:
+            if new_start and status is Status.ACTIVE:
                 await schedule_reminders(self.sql, row["id"], values["starts_at"])
             updated = await fetch_appointment(self.sql, row["id"])
         return appointment_view(updated, now)
@@ -203,11 +205,9 @@ class AppointmentService:
         if "time" in changes or "duration" in changes:
             values.update(starts_at=start, duration_minutes=minutes, ends_at=start + dt.timedelta(minutes=minutes))
         if "clinician" in changes:
-            values["clinician_id"], _name = await resolve_entity(self.sql, Clinician.__table__, changes["clinician"])
+            values["clinician_id"], _name = await resolve_entity(self.sql, table(Clinician), changes["clinician"])
         if "department" in changes:
-            values["department_id"], _name = await resolve_entity(
-                self.sql, Department.__table__, changes["department"]
-            )
+            values["department_id"], _name = await resolve_entity(self.sql, table(Department), changes["department"])
         if "postcode" in changes:
             values["postcode"] = changes["postcode"]
         return values

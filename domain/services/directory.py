@@ -10,7 +10,7 @@ from sqlalchemy import Table, bindparam, func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from domain.models import Appointment, Clinician, Department
+from domain.models import Appointment, Clinician, Department, table
 from domain.rules import entity_key
 from domain.schemas import DirectoryEntryView, Page
 from domain.sql import Query, SqlRunner
@@ -21,13 +21,13 @@ def _lookup(table: Table) -> Query:
 
 
 def _create(table: Table, insert: Any) -> Query:
-    values = {"name": bindparam("name"), "name_key": bindparam("key")}
+    values: dict[str, Any] = {"name": bindparam("name"), "name_key": bindparam("key")}
     return Query(insert(table).values(values).on_conflict_do_nothing())
 
 
 _STATEMENTS = {
     (table.name, dialect): (_lookup(table), _create(table, insert))
-    for table in (Clinician.__table__, Department.__table__)
+    for table in (table(Clinician), table(Department))
     for dialect, insert in (("postgresql", pg_insert), ("sqlite", sqlite_insert))
 }
 
@@ -77,7 +77,7 @@ class ClinicianService(_DirectoryService):
         model_type = Clinician
 
     repository_type = Repo
-    foreign_key = Appointment.__table__.c.clinician_id
+    foreign_key = table(Appointment).c.clinician_id
 
 
 class DepartmentService(_DirectoryService):
@@ -87,4 +87,4 @@ class DepartmentService(_DirectoryService):
         model_type = Department
 
     repository_type = Repo
-    foreign_key = Appointment.__table__.c.department_id
+    foreign_key = table(Appointment).c.department_id

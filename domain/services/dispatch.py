@@ -12,23 +12,23 @@ from __future__ import annotations
 import math
 import time
 from collections import Counter
-from typing import Any, cast
+from typing import Any
 
 import structlog
-from sqlalchemy import ColumnElement, RowMapping, Table, and_, bindparam, func, or_, select, update
+from sqlalchemy import ColumnElement, RowMapping, and_, bindparam, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from domain.channels import CHANNELS, Channel, Delivery, ReminderMessage, open_channel
 from domain.channels.compose import compose
 from domain.clock import utcnow
 from domain.config import Settings
-from domain.models import Appointment, Department, Patient, Reminder
+from domain.models import Appointment, Department, Patient, Reminder, table
 from domain.rules.reminders import ReminderStatus, SkipReason, gives_up, retry_delay, skip_reason
 
-REMINDER = cast("Table", Reminder.__table__)
-APPOINTMENT = cast("Table", Appointment.__table__)
-DEPARTMENT = cast("Table", Department.__table__)
-PATIENT = cast("Table", Patient.__table__)
+REMINDER = table(Reminder)
+APPOINTMENT = table(Appointment)
+DEPARTMENT = table(Department)
+PATIENT = table(Patient)
 
 log = structlog.get_logger("panda.reminders")
 

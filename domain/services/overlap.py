@@ -13,11 +13,11 @@ from typing import Any
 from sqlalchemy import bindparam, select
 
 from domain.errors import Conflict
-from domain.models import Appointment
+from domain.models import Appointment, table
 from domain.rules import Status
 from domain.sql import Query, SqlRunner
 
-APPOINTMENT = Appointment.__table__
+APPOINTMENT = table(Appointment)
 
 
 def _overlapping(column: str) -> Query:

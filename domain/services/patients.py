@@ -5,21 +5,21 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import bindparam, delete, func, insert, select, update
+from sqlalchemy import ColumnElement, bindparam, delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.clock import utcnow
 from domain.errors import Conflict, FieldError, InvalidInput, NotFound
 from domain.inputs import PatientCreate, PatientUpdate, set_fields
-from domain.models import Appointment, OutboxMessage, Patient
+from domain.models import Appointment, OutboxMessage, Patient, table
 from domain.rules import Status, normalise_nhs_number, search_key
 from domain.schemas import Page, PatientView, patient_view
 from domain.services.reminders import cancel_reminders
 from domain.sql import ConstraintViolation, Query, SessionRunner, SqlRunner
 
-PATIENT = Patient.__table__
-APPOINTMENT = Appointment.__table__
-OUTBOX = OutboxMessage.__table__
+PATIENT = table(Patient)
+APPOINTMENT = table(Appointment)
+OUTBOX = table(OutboxMessage)
 PATIENT_COLUMNS = [c for c in PATIENT.c if c.name != "id"]
 INSERT_PATIENT = Query(
     insert(PATIENT).values({c.name: bindparam(c.name) for c in PATIENT_COLUMNS}).returning(*PATIENT.c)
@@ -70,7 +70,7 @@ class PatientService:
 
     async def search(self, name: str | None, postcode: str | None, limit: int, offset: int) -> Page[PatientView]:
         """Patients whose name contains ``name`` (Unicode case folding) and who live at ``postcode``."""
-        conditions = []
+        conditions: list[ColumnElement[bool]] = []
         if name:
             conditions.append(PATIENT.c.name_search.like(f"%{escape_like(search_key(name))}%", escape="\\"))
         if postcode is not None:

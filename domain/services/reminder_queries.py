@@ -10,13 +10,13 @@ from advanced_alchemy.service import SQLAlchemyAsyncRepositoryService
 from sqlalchemy import func, select
 
 from domain.errors import FieldError, InvalidInput, NotFound
-from domain.models import Appointment, OutboxMessage, Reminder
+from domain.models import Appointment, OutboxMessage, Reminder, table
 from domain.schemas import OutboxMessageView, Page, ReminderView, outbox_message_view, reminder_view
 from domain.services.appointments import parse_appointment_id
 
-REMINDER = Reminder.__table__
-OUTBOX = OutboxMessage.__table__
-APPOINTMENT = Appointment.__table__
+REMINDER = table(Reminder)
+OUTBOX = table(OutboxMessage)
+APPOINTMENT = table(Appointment)
 
 
 def parse_appointment_filter(raw: str | None) -> uuid.UUID | None:

@@ -10,11 +10,11 @@ from sqlalchemy import bindparam, insert, update
 
 from domain.clock import utcnow
 from domain.config import get_settings
-from domain.models import Reminder
+from domain.models import Reminder, table
 from domain.rules import plan_reminders
 from domain.sql import Query, SqlRunner
 
-REMINDER = Reminder.__table__
+REMINDER = table(Reminder)
 PENDING = ("scheduled",)
 INSERT_REMINDER = Query(
     insert(REMINDER).values(
