@@ -14,16 +14,19 @@ from litestar.openapi.config import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 from litestar.plugins.structlog import StructlogConfig, StructlogPlugin
 
+from api.allow import correct_allow_header
 from api.controllers.analytics import AnalyticsController
 from api.controllers.appointments import AppointmentController
 from api.controllers.directory import DirectoryController
 from api.controllers.fhir import FhirController
 from api.controllers.health import HealthController
 from api.controllers.insight import InsightController
+from api.controllers.jobs import jobs_router
 from api.controllers.patients import PatientController
 from api.controllers.reminders import ReminderController
 from api.dependencies import driver_pool_lifespan, sql_provider
 from api.middleware import request_id_middleware
+from api.openapi import document_problems
 from api.problems import problem_details_plugin
 from domain.config import Settings, get_settings
 from domain.db import make_db_config
@@ -54,6 +57,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             AnalyticsController,
             InsightController,
             FhirController,
+            jobs_router(settings),
         ],
         plugins=[
             SQLAlchemyPlugin(config=db_config),
@@ -76,8 +80,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
         request_max_body_size=settings.max_json_body_bytes,
         debug=False,
     )
+    document_problems(app)
     # Outside the router, so unknown routes and methods get a request id and an access-log line too.
-    app.asgi_handler = request_id_middleware(app.asgi_handler)
+    app.asgi_handler = request_id_middleware(correct_allow_header(app, app.asgi_handler))
     return app
 
 

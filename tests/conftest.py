@@ -26,9 +26,7 @@ from domain.config import Settings
 from domain.db import make_engine
 from domain.migrate import migrate
 
-POSTGRES_ADMIN_URL = os.environ.get(
-    "PANDA_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
-)
+POSTGRES_ADMIN_URL = os.environ.get("PANDA_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres")
 TABLES = ("outbox_message", "reminder", "appointment", "patient", "clinician", "department")
 
 

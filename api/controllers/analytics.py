@@ -6,7 +6,7 @@ from typing import Annotated
 
 from litestar import Controller, get
 from litestar.di import NamedDependency, Provide
-from litestar.params import Parameter
+from litestar.params import QueryParameter
 
 from api.dependencies import provide_analytics
 from domain.services.analytics import AnalyticsService, MissedReport, missed_query
@@ -23,13 +23,15 @@ class AnalyticsController(Controller):
     async def missed(
         self,
         analytics: NamedDependency[AnalyticsService],
-        group_by: Annotated[str | None, Parameter(description="clinician or department (default).")] = None,
-        period: Annotated[str | None, Parameter(description="day, week or month (default), in Europe/London.")] = None,
+        group_by: Annotated[str | None, QueryParameter(description="clinician or department (default).")] = None,
+        period: Annotated[
+            str | None, QueryParameter(description="day, week or month (default), in Europe/London.")
+        ] = None,
         start_from: Annotated[
-            str | None, Parameter(query="from", description="Start ≥ this instant, or this London date.")
+            str | None, QueryParameter(name="from", description="Start ≥ this instant, or this London date.")
         ] = None,
         start_to: Annotated[
-            str | None, Parameter(query="to", description="Start < this instant, or this London date.")
+            str | None, QueryParameter(name="to", description="Start < this instant, or this London date.")
         ] = None,
     ) -> MissedReport:
         """Appointments, missed ones and missed minutes per group and London calendar period."""

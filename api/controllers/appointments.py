@@ -12,6 +12,7 @@ from litestar.status_codes import HTTP_201_CREATED
 from api.dependencies import provide_appointments
 from api.filters import appointment_filter
 from api.guards import require_json
+from api.openapi import PROBLEMS_OPT
 from api.params import Limit, Offset
 from domain.inputs import AppointmentCreate, AppointmentUpdate
 from domain.schemas import AppointmentView, Page
@@ -26,7 +27,7 @@ class AppointmentController(Controller):
     before_request = require_json  # type: ignore[assignment]  # Litestar calls it unbound
     dependencies = {"appointments": Provide(provide_appointments)}
 
-    @post("/", status_code=HTTP_201_CREATED)
+    @post("/", status_code=HTTP_201_CREATED, opt={PROBLEMS_OPT: [409]})
     async def create_appointment(
         self, appointments: NamedDependency[AppointmentService], data: JSONBody[AppointmentCreate]
     ) -> Response[AppointmentView]:
@@ -58,7 +59,7 @@ class AppointmentController(Controller):
         """Read one appointment."""
         return await appointments.read(appointment_id)
 
-    @patch("/{appointment_id:str}")
+    @patch("/{appointment_id:str}", opt={PROBLEMS_OPT: [409]})
     async def update_appointment(
         self,
         appointments: NamedDependency[AppointmentService],

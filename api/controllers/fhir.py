@@ -9,6 +9,7 @@ from typing import Any
 
 from litestar import Controller, get
 from litestar.di import NamedDependency, Provide
+from litestar.params import FromPath
 
 from api.dependencies import provide_fhir
 from domain.fhir import FHIR_JSON
@@ -23,11 +24,11 @@ class FhirController(Controller):
     dependencies = {"fhir": Provide(provide_fhir)}
 
     @get("/Patient/{nhs_number:str}", media_type=FHIR_JSON)
-    async def patient(self, fhir: NamedDependency[FhirService], nhs_number: str) -> dict[str, Any]:
+    async def patient(self, fhir: NamedDependency[FhirService], nhs_number: FromPath[str]) -> dict[str, Any]:
         """The patient as a FHIR ``Patient``; erased, unknown or malformed numbers are 404."""
         return await fhir.patient(nhs_number)
 
     @get("/Appointment/{appointment_id:str}", media_type=FHIR_JSON)
-    async def appointment(self, fhir: NamedDependency[FhirService], appointment_id: str) -> dict[str, Any]:
+    async def appointment(self, fhir: NamedDependency[FhirService], appointment_id: FromPath[str]) -> dict[str, Any]:
         """The appointment as a FHIR ``Appointment``; a malformed id is 404."""
         return await fhir.appointment(appointment_id)

@@ -7,6 +7,7 @@ import asyncio
 from kombu import Connection  # type: ignore[attr-defined]
 from litestar import Controller, Response, get
 from litestar.di import NamedDependency
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.status_codes import HTTP_200_OK, HTTP_503_SERVICE_UNAVAILABLE
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -14,11 +15,14 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from domain.config import Settings
 
 CHECK_TIMEOUT = 3.0
+NOT_READY = ResponseSpec(
+    data_container=dict[str, str], description="The database or the broker does not answer; the body says which."
+)
 
 
 def _broker_answers(url: str) -> bool:
     with Connection(url, connect_timeout=CHECK_TIMEOUT) as connection:  # type: ignore[no-untyped-call]
-        connection.ensure_connection(max_retries=1, timeout=CHECK_TIMEOUT)
+        connection.ensure_connection(max_retries=1, interval_start=0, timeout=CHECK_TIMEOUT)
     return True
 
 
@@ -46,7 +50,7 @@ class HealthController(Controller):
         """Liveness: 200 while the process serves requests."""
         return {"status": "ok"}
 
-    @get("/ready", cache=False, responses=None)
+    @get("/ready", cache=False, responses={503: NOT_READY})
     async def ready(
         self, db_engine: NamedDependency[AsyncEngine], settings: NamedDependency[Settings]
     ) -> Response[dict[str, str]]:

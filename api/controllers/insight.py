@@ -6,7 +6,7 @@ from typing import Annotated
 
 from litestar import Controller, Response, get
 from litestar.di import NamedDependency, Provide
-from litestar.params import Parameter
+from litestar.params import QueryParameter
 
 from api.dependencies import provide_analytics
 from api.insight import CONTENT_SECURITY_POLICY, render_insight_page
@@ -24,9 +24,9 @@ class InsightController(Controller):
     async def insight(
         self,
         analytics: NamedDependency[AnalyticsService],
-        start_from: Annotated[str | None, Parameter(query="from", description="London date or instant.")] = None,
-        start_to: Annotated[str | None, Parameter(query="to", description="London date or instant.")] = None,
-        department: Annotated[str | None, Parameter(description="Only this department.")] = None,
+        start_from: Annotated[str | None, QueryParameter(name="from", description="London date or instant.")] = None,
+        start_to: Annotated[str | None, QueryParameter(name="to", description="London date or instant.")] = None,
+        department: Annotated[str | None, QueryParameter(description="Only this department.")] = None,
     ) -> Response[str]:
         """Missed minutes per month by department, and the clinicians with the most missed minutes."""
         query = missed_query("department", "month", start_from or None, start_to or None, department)

@@ -11,6 +11,7 @@ from litestar.status_codes import HTTP_201_CREATED
 
 from api.dependencies import provide_appointments, provide_patients
 from api.guards import require_json
+from api.openapi import PROBLEMS_OPT
 from api.params import Limit, Offset
 from domain.errors import FieldError, InvalidInput, RuleViolation
 from domain.inputs import PatientCreate, PatientUpdate
@@ -38,7 +39,7 @@ class PatientController(Controller):
     before_request = require_json  # type: ignore[assignment]  # Litestar calls it unbound
     dependencies = {"patients": Provide(provide_patients), "appointments": Provide(provide_appointments)}
 
-    @post("/", status_code=HTTP_201_CREATED)
+    @post("/", status_code=HTTP_201_CREATED, opt={PROBLEMS_OPT: [409]})
     async def create_patient(
         self, patients: NamedDependency[PatientService], data: JSONBody[PatientCreate]
     ) -> Response[PatientView]:

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from litestar import Controller, get
 from litestar.di import NamedDependency, Provide
-from litestar.params import FromPath, Parameter
+from litestar.params import FromPath, QueryParameter
 
 from api.dependencies import provide_reminders
 from api.params import Limit, Offset
@@ -35,7 +35,7 @@ class ReminderController(Controller):
     async def list_outbox(
         self,
         reminders: NamedDependency[ReminderService],
-        appointment: Annotated[str | None, Parameter(description="Appointment id (UUID).")] = None,
+        appointment: Annotated[str | None, QueryParameter(description="Appointment id (UUID).")] = None,
         limit: Limit = 50,
         offset: Offset = 0,
     ) -> Page[OutboxMessageView]:

@@ -31,6 +31,8 @@ async def test_same_patient_overlapping_is_409(client) -> None:
     body = appointment_body(ANNE, start + dt.timedelta(minutes=59), duration="1h", clinician="Dr Other")
     assert_problem(await client.post("/appointments", json=body), 409, "appointment.patient_overlap")
     assert (await client.get("/appointments")).json()["total"] == 1
+    names = [c["name"] for c in (await client.get("/clinicians")).json()["items"]]
+    assert names == ["Dr Jones"], "the refused booking's new clinician is rolled back with it"
 
 
 async def test_back_to_back_is_fine(client) -> None:

@@ -1,0 +1,45 @@
+"""A correct ``Allow`` header on ``OPTIONS``, whatever order a path's handlers were registered in.
+
+Litestar 2 builds a path's ``OPTIONS`` answer when the path's first handler is registered and
+never updates it, so ``OPTIONS /patients/{nhs_number}`` listed ``DELETE, OPTIONS`` only
+(litestar-org/litestar#4169, fixed in Litestar 3). The complete list is known once the app is
+built; this rewrites the header from it.
+"""
+
+from __future__ import annotations
+
+from litestar import Litestar
+from litestar.routes import HTTPRoute
+from litestar.types import ASGIApp, Message, Receive, Scope, Send
+
+
+def allowed_methods(app: Litestar) -> dict[str, bytes]:
+    """``{path template: b"DELETE, GET, OPTIONS, PATCH"}`` for every HTTP route of ``app``."""
+    return {
+        route.path_format: ", ".join(sorted(route.methods)).encode()
+        for route in app.routes
+        if isinstance(route, HTTPRoute)
+    }
+
+
+def correct_allow_header(app: Litestar, inner: ASGIApp) -> ASGIApp:
+    """Wrap ``inner`` (``app``'s handler) so an ``Allow`` header it sends lists every method of the route."""
+    allowed = allowed_methods(app)
+
+    async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "OPTIONS":
+            await inner(scope, receive, send)
+            return
+
+        async def send_with_allow(message: Message) -> None:
+            methods = allowed.get(str(scope.get("path_template")))
+            if message["type"] == "http.response.start" and methods is not None:
+                headers = list(message.get("headers", []))
+                if any(name.lower() == b"allow" for name, _value in headers):
+                    headers = [(name, value) for name, value in headers if name.lower() != b"allow"]
+                    message["headers"] = [*headers, (b"allow", methods)]
+            await send(message)
+
+        await inner(scope, receive, send_with_allow)
+
+    return middleware

@@ -1,0 +1,132 @@
+"""``/jobs``: bulk validation and import of the old system's files, run by the workers."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from litestar import Controller, Request, Response, Router, delete, get, post
+from litestar.di import NamedDependency, Provide
+from litestar.enums import RequestEncodingType
+from litestar.exceptions import HTTPException
+from litestar.openapi.spec import OpenAPIMediaType, Operation, RequestBody, Schema
+from litestar.params import FromPath, QueryParameter
+from litestar.status_codes import HTTP_202_ACCEPTED, HTTP_503_SERVICE_UNAVAILABLE
+
+from api.job_queue import JobQueue
+from api.params import Limit, Offset
+from api.uploads import check_content_type, receive_upload
+from domain.config import Settings
+from domain.errors import FieldError, InvalidInput, RuleViolation
+from domain.jobs.files import upload_path
+from domain.jobs.formats import parse_kind, parse_mode
+from domain.jobs.service import JobService
+from domain.jobs.views import JobErrorView, JobView
+from domain.messages import negotiate_language
+from domain.schemas import Page
+
+_FILE = Schema(type="string", format="binary")  # type: ignore[arg-type]
+UPLOAD_BODY = RequestBody(
+    required=True,
+    description="The rows: CSV with a header row, a JSON array, NDJSON, or a multipart `file` field.",
+    content={
+        kind: OpenAPIMediaType(schema=_FILE)
+        for kind in ("text/csv", "application/json", "application/x-ndjson", RequestEncodingType.MULTI_PART)
+    },
+)
+
+
+@dataclass
+class UploadOperation(Operation):
+    """The upload's OpenAPI operation: the body is a file, read as a stream (no ``data`` parameter)."""
+
+    def __post_init__(self) -> None:
+        self.request_body = UPLOAD_BODY
+
+
+async def provide_jobs(sql: NamedDependency[Any]) -> JobService:
+    """Job use cases on this request's connection."""
+    return JobService(sql=sql)
+
+
+def _language(request: Request[Any, Any, Any]) -> str:
+    return negotiate_language(request.headers.get("accept-language"))
+
+
+def _choice(parse: Any, name: str, raw: str | None) -> Any:
+    try:
+        return parse(raw)
+    except RuleViolation as exc:
+        raise InvalidInput([FieldError(name, exc.code, exc.params)]) from None
+
+
+class JobController(Controller):
+    """Jobs: upload a file, follow its progress, page its rejected rows, cancel it."""
+
+    path = "/jobs"
+    tags = ["jobs"]
+    dependencies = {"jobs": Provide(provide_jobs)}
+
+    @post("/", status_code=HTTP_202_ACCEPTED, operation_class=UploadOperation)
+    async def start_job(
+        self,
+        request: Request[Any, Any, Any],
+        jobs: NamedDependency[JobService],
+        job_queue: NamedDependency[JobQueue],
+        settings: NamedDependency[Settings],
+        kind: Annotated[str | None, QueryParameter(description="patients or appointments")] = None,
+        mode: Annotated[str | None, QueryParameter(description="validate or import")] = None,
+    ) -> Response[JobView]:
+        """Store the uploaded file and queue a job for it (202, ``Location: /jobs/{id}``)."""
+        job_kind, job_mode = _choice(parse_kind, "kind", kind), _choice(parse_mode, "mode", mode)
+        check_content_type(request.headers.get("content-type"))
+        job_id = uuid.uuid4()
+        path = upload_path(settings, job_id)
+        fmt, size = await receive_upload(request, path)
+        view = await jobs.create(job_id, job_kind, job_mode, fmt, path, size, _language(request))
+        try:
+            await job_queue.submit(job_id)
+        except Exception:  # noqa: BLE001 - any broker failure: nothing is kept, the client retries
+            await jobs.discard(job_id)
+            raise HTTPException(status_code=HTTP_503_SERVICE_UNAVAILABLE) from None
+        return Response(view, status_code=HTTP_202_ACCEPTED, headers={"Location": f"/jobs/{view.id}"})
+
+    @get("/{job_id:str}")
+    async def get_job(
+        self, request: Request[Any, Any, Any], jobs: NamedDependency[JobService], job_id: FromPath[str]
+    ) -> JobView:
+        """The job's status and progress: total, processed, valid, invalid, duplicates, imported."""
+        return await jobs.read(job_id, _language(request))
+
+    @get("/{job_id:str}/errors")
+    async def list_job_errors(
+        self,
+        request: Request[Any, Any, Any],
+        jobs: NamedDependency[JobService],
+        job_id: FromPath[str],
+        limit: Limit = 50,
+        offset: Offset = 0,
+    ) -> Response[Page[JobErrorView]]:
+        """Every rejected row: row number (data rows from 1), field, code and localised message."""
+        language = _language(request)
+        page = await jobs.errors(job_id, limit, offset, language)
+        return Response(page, headers={"Content-Language": language})
+
+    @delete("/{job_id:str}", status_code=200)
+    async def cancel_job(
+        self, request: Request[Any, Any, Any], jobs: NamedDependency[JobService], job_id: FromPath[str]
+    ) -> JobView:
+        """Cancel a queued or running job; rows already stored stay (409 once the job has ended)."""
+        return await jobs.cancel(job_id, _language(request))
+
+
+def jobs_router(settings: Settings) -> Router:
+    """The job routes, with their own upload size limit (the API's 1 MiB JSON limit is for JSON)."""
+    queue = JobQueue(settings)
+    return Router(
+        path="/",
+        route_handlers=[JobController],
+        request_max_body_size=settings.max_upload_bytes,
+        dependencies={"job_queue": Provide(lambda: queue, use_cache=True, sync_to_thread=False)},
+    )
