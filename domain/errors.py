@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
-from typing import Any
+from typing import Any, TypeVar
+
+T = TypeVar("T")
 
 
 class RuleViolation(ValueError):
@@ -56,3 +59,25 @@ class Conflict(DomainError):
     """The request clashes with stored state (duplicate, overlap, forbidden change)."""
 
     status = 409
+
+
+class FieldChecker:
+    """Apply rules to several raw values, collecting every violation, so one 400 names them all."""
+
+    def __init__(self) -> None:
+        self.errors: list[FieldError] = []
+
+    def check(self, field: str, raw: Any, rule: Callable[[Any], T], default: T | None = None) -> T | None:
+        """``rule(raw)``, or ``default`` when ``raw`` is absent or broke the rule (then recorded)."""
+        if raw is None:
+            return default
+        try:
+            return rule(raw)
+        except RuleViolation as exc:
+            self.errors.append(FieldError(field, exc.code, exc.params))
+            return default
+
+    def raise_if_any(self) -> None:
+        """Raise :class:`InvalidInput` if any check failed."""
+        if self.errors:
+            raise InvalidInput(self.errors)

@@ -10,12 +10,12 @@ from litestar.params import FromPath, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_201_CREATED
 
 from api.dependencies import provide_appointments
-from api.filters import appointment_filter
 from api.guards import require_json
 from api.openapi import PROBLEMS_OPT
 from api.params import Limit, Offset
 from domain.inputs import AppointmentCreate, AppointmentUpdate
 from domain.schemas import AppointmentView, Page
+from domain.services.appointment_queries import parse_filter
 from domain.services.appointments import AppointmentService
 
 
@@ -49,7 +49,7 @@ class AppointmentController(Controller):
         offset: Offset = 0,
     ) -> Page[AppointmentView]:
         """List appointments by start time; an ended ``active`` one is reported as ``missed``."""
-        filters = appointment_filter(patient, clinician, department, status, start_from, start_to)
+        filters = parse_filter(patient, clinician, department, status, start_from, start_to)
         return await appointments.search(filters, limit, offset)
 
     @get("/{appointment_id:str}")

@@ -27,7 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.types import Date
 
 from domain.clock import utcnow
-from domain.errors import FieldError, InvalidInput, RuleViolation
+from domain.errors import FieldChecker, FieldError
 from domain.models import Appointment, Clinician, Department, table
 from domain.rules import Status, entity_key
 from domain.rules.periods import GroupBy, Period, parse_group_by, parse_period, parse_range_bound, period_start
@@ -88,28 +88,17 @@ def missed_query(
     department: str | None = None,
 ) -> MissedQuery:
     """Validate every parameter at once; each bad one is named in a single 400."""
-    errors: list[FieldError] = []
-
-    def checked(field: str, raw: str | None, rule: Any, default: Any = None) -> Any:
-        if raw is None:
-            return default
-        try:
-            return rule(raw)
-        except RuleViolation as exc:
-            errors.append(FieldError(field, exc.code, exc.params))
-            return default
-
+    checker = FieldChecker()
     query = MissedQuery(
-        group_by=checked("group_by", group_by, parse_group_by, GroupBy.DEPARTMENT),
-        period=checked("period", period, parse_period, Period.MONTH),
-        start_from=checked("from", start_from, lambda v: parse_range_bound(v, rule="from")),
-        start_to=checked("to", start_to, lambda v: parse_range_bound(v, rule="to")),
+        group_by=checker.check("group_by", group_by, parse_group_by, GroupBy.DEPARTMENT) or GroupBy.DEPARTMENT,
+        period=checker.check("period", period, parse_period, Period.MONTH) or Period.MONTH,
+        start_from=checker.check("from", start_from, lambda v: parse_range_bound(v, rule="from")),
+        start_to=checker.check("to", start_to, lambda v: parse_range_bound(v, rule="to")),
         department=(department or "").strip() or None,
     )
     if query.start_from and query.start_to and query.start_to < query.start_from:
-        errors.append(FieldError("to", "range.order"))
-    if errors:
-        raise InvalidInput(errors)
+        checker.errors.append(FieldError("to", "range.order"))
+    checker.raise_if_any()
     return query
 
 

@@ -10,9 +10,10 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, bindparam, func, or_, select
 
-from domain.errors import NotFound
+from domain.errors import FieldChecker, NotFound
 from domain.models import Appointment, Clinician, Department, Patient, table
-from domain.rules import Status, entity_key
+from domain.rules import Status, entity_key, normalise_nhs_number, parse_aware_datetime
+from domain.rules.status import parse_status
 from domain.sql import Query, SqlRunner
 
 APPOINTMENT = table(Appointment)
@@ -43,6 +44,28 @@ class AppointmentFilter:
     status: Status | None = None
     start_from: dt.datetime | None = None
     start_to: dt.datetime | None = None
+
+
+def parse_filter(
+    patient: str | None = None,
+    clinician: str | None = None,
+    department: str | None = None,
+    status: str | None = None,
+    start_from: str | None = None,
+    start_to: str | None = None,
+) -> AppointmentFilter:
+    """Validate raw filter values with the domain's rules; every bad one is named in one 400."""
+    checker = FieldChecker()
+    result = AppointmentFilter(
+        patient=checker.check("patient", patient, normalise_nhs_number),
+        clinician=clinician,
+        department=department,
+        status=checker.check("status", status, parse_status),
+        start_from=checker.check("from", start_from, lambda v: parse_aware_datetime(v, rule="from")),
+        start_to=checker.check("to", start_to, lambda v: parse_aware_datetime(v, rule="to")),
+    )
+    checker.raise_if_any()
+    return result
 
 
 def status_condition(status: Status, now: dt.datetime) -> ColumnElement[bool]:
