@@ -8,13 +8,12 @@ Prints requests/s and p99 latency per endpoint and PANDA's share of the ceiling.
 from __future__ import annotations
 
 import argparse
-import sys
 import tempfile
 from pathlib import Path
 
 import httpx
 
-from bench.harness import WrkResult, free_port, scratch_database, server, valid_nhs_numbers, wrk
+from bench.harness import WrkResult, panda_and_ceiling, valid_nhs_numbers, wrk
 
 SCENARIOS = [
     ("POST /patients", "/patients", "post_patients.lua", 0.50),
@@ -67,41 +66,19 @@ def main() -> None:
     args = parser.parse_args()
     logs = Path(tempfile.mkdtemp(prefix="panda-bench-"))
     best: dict[tuple[str, str], WrkResult] = {}
-    with scratch_database("panda_bench_api") as dsn:
-        panda_port, ceiling_port = free_port(), free_port()
-        panda_env = {
-            "DATABASE_URL": dsn.replace("postgresql://", "postgresql+asyncpg://", 1),
-            "PORT": str(panda_port),
-            "LOG_FORMAT": "json",
-            "WEB_CONCURRENCY": "1",
-        }
-        ceiling_argv = [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "bench.ceiling:app",
-            "--port",
-            str(ceiling_port),
-            "--log-level",
-            "warning",
-            "--no-access-log",
-        ]
-        with (
-            server([sys.executable, "-m", "panda.cli", "api"], panda_env, panda_port, logs / "panda.log") as panda,
-            server(ceiling_argv, {"CEILING_DSN": dsn}, ceiling_port, logs / "ceiling.log") as ceiling,
-        ):
-            numbers, ids = seed(panda)
-            prefix = 0
-            for name, path, script, _target in SCENARIOS:
-                # Alternate the two servers so that background noise hits both alike.
-                for _round in range(args.rounds):
-                    for label, base in (("panda", panda), ("ceiling", ceiling)):
-                        prefix += 1
-                        env = scenario_env(script, path, prefix, numbers, ids)
-                        result = wrk(base + path, script, args.connections, args.duration, env)
-                        kept = best.get((name, label))
-                        if kept is None or result.requests_per_second > kept.requests_per_second:
-                            best[(name, label)] = result
+    with panda_and_ceiling("panda_bench_api", logs) as (panda, ceiling):
+        numbers, ids = seed(panda)
+        prefix = 0
+        for name, path, script, _target in SCENARIOS:
+            # Alternate the two servers so that background noise hits both alike.
+            for _round in range(args.rounds):
+                for label, base in (("panda", panda), ("ceiling", ceiling)):
+                    prefix += 1
+                    env = scenario_env(script, path, prefix, numbers, ids)
+                    result = wrk(base + path, script, args.connections, args.duration, env)
+                    kept = best.get((name, label))
+                    if kept is None or result.requests_per_second > kept.requests_per_second:
+                        best[(name, label)] = result
     print(
         f"\nAPI benchmark: one process each, wrk -t2 -c{args.connections} -d{args.duration}s, "
         f"best of {args.rounds} alternating runs, PostgreSQL\n"

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 import tempfile
 from pathlib import Path
 
@@ -20,7 +19,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 
 from bench.api import scenario_env, seed
-from bench.harness import free_port, scratch_database, server, wrk
+from bench.harness import panda_and_ceiling, wrk
 
 LEVELS = (1, 2, 4, 8, 16, 32, 64, 128)
 SCENARIOS = (
@@ -35,46 +34,22 @@ def sweep(duration: int) -> dict[str, dict[str, list[dict[str, float]]]]:
     results: dict[str, dict[str, list[dict[str, float]]]] = {
         name: {"PANDA": [], "ceiling": []} for name, *_ in SCENARIOS
     }
-    with scratch_database("panda_bench_concurrency") as dsn:
-        panda_port, ceiling_port = free_port(), free_port()
-        panda_env = {
-            "DATABASE_URL": dsn.replace("postgresql://", "postgresql+asyncpg://", 1),
-            "PORT": str(panda_port),
-            "LOG_FORMAT": "json",
-            "WEB_CONCURRENCY": "1",
-        }
-        ceiling_argv = [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "bench.ceiling:app",
-            "--port",
-            str(ceiling_port),
-            "--log-level",
-            "warning",
-            "--no-access-log",
-        ]
-        with (
-            server([sys.executable, "-m", "panda.cli", "api"], panda_env, panda_port, logs / "panda.log") as panda,
-            server(ceiling_argv, {"CEILING_DSN": dsn}, ceiling_port, logs / "ceiling.log") as ceiling,
-        ):
-            numbers, ids = seed(panda)
-            prefix = 100
-            for name, path, script in SCENARIOS:
-                for level in LEVELS:
-                    for label, base in (("PANDA", panda), ("ceiling", ceiling)):
-                        prefix += 1
-                        result = wrk(
-                            base + path, script, level, duration, scenario_env(script, path, prefix, numbers, ids)
-                        )
-                        results[name][label].append(
-                            {
-                                "connections": level,
-                                "rps": result.requests_per_second,
-                                "p99_ms": result.p99_ms,
-                                "errors": result.errors,
-                            }
-                        )
+    with panda_and_ceiling("panda_bench_concurrency", logs) as (panda, ceiling):
+        numbers, ids = seed(panda)
+        prefix = 100
+        for name, path, script in SCENARIOS:
+            for level in LEVELS:
+                for label, base in (("PANDA", panda), ("ceiling", ceiling)):
+                    prefix += 1
+                    result = wrk(base + path, script, level, duration, scenario_env(script, path, prefix, numbers, ids))
+                    results[name][label].append(
+                        {
+                            "connections": level,
+                            "rps": result.requests_per_second,
+                            "p99_ms": result.p99_ms,
+                            "errors": result.errors,
+                        }
+                    )
     return results
 
 

@@ -125,3 +125,32 @@ def valid_nhs_numbers(start: int, count: int) -> list[str]:
             numbers.append(base + str(check))
         seq += 1
     return numbers
+
+
+@contextmanager
+def panda_and_ceiling(database: str, logs: Path) -> Iterator[tuple[str, str]]:
+    """A scratch database with PANDA's API (one process) and the bare ceiling app both serving it."""
+    with scratch_database(database) as dsn:
+        panda_port, ceiling_port = free_port(), free_port()
+        panda_env = {
+            "DATABASE_URL": dsn.replace("postgresql://", "postgresql+asyncpg://", 1),
+            "PORT": str(panda_port),
+            "LOG_FORMAT": "json",
+            "WEB_CONCURRENCY": "1",
+        }
+        ceiling_argv = [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "bench.ceiling:app",
+            "--port",
+            str(ceiling_port),
+            "--log-level",
+            "warning",
+            "--no-access-log",
+        ]
+        with (
+            server([sys.executable, "-m", "panda.cli", "api"], panda_env, panda_port, logs / "panda.log") as panda,
+            server(ceiling_argv, {"CEILING_DSN": dsn}, ceiling_port, logs / "ceiling.log") as ceiling,
+        ):
+            yield panda, ceiling
