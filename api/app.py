@@ -28,7 +28,7 @@ from api.controllers.reminders import ReminderController
 from api.dependencies import driver_pool_lifespan, sql_provider
 from api.guards import single_valued_query
 from api.middleware import request_id_middleware
-from api.openapi import document_problems
+from api.openapi import document_inputs, document_problems
 from api.problems import problem_details_plugin
 from domain.config import Settings, get_settings
 from domain.db import make_db_config
@@ -95,6 +95,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         debug=False,
     )
     document_problems(app)
+    document_inputs(app)
     # Outside the router, so unknown routes and methods get a request id and an access-log line too.
     app.asgi_handler = request_id_middleware(correct_allow_header(app, app.asgi_handler))
     return app

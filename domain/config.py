@@ -32,6 +32,8 @@ class Settings(BaseSettings):
     max_json_body_bytes: int = 1024 * 1024
     max_upload_bytes: int = 512 * 1024 * 1024
     upload_dir: Path = VAR_DIR / "uploads"
+    # Rows per chunk of a bulk job: the unit of parallel, resumable work (memory grows with it).
+    job_chunk_rows: int = Field(default=10_000, ge=1, le=1_000_000)
     cors_origins: Annotated[tuple[str, ...], NoDecode] = ()
     log_format: str = "console"
     log_level: str = "INFO"

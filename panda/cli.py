@@ -12,6 +12,7 @@ import click
 
 from domain.config import get_settings
 from domain.logs import configure_logging
+from panda.import_command import import_file
 
 
 @click.group()
@@ -123,6 +124,8 @@ def up() -> None:
             child.kill()
     sys.exit(0 if stopping else 1)
 
+
+main.add_command(import_file)
 
 if __name__ == "__main__":
     main()

@@ -27,7 +27,18 @@ from domain.db import make_engine
 from domain.migrate import migrate
 
 POSTGRES_ADMIN_URL = os.environ.get("PANDA_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres")
-TABLES = ("outbox_message", "reminder", "appointment", "patient", "clinician", "department")
+TABLES = (
+    "job_error",
+    "job_chunk",
+    "job_key",
+    "job",
+    "outbox_message",
+    "reminder",
+    "appointment",
+    "patient",
+    "clinician",
+    "department",
+)
 
 
 def _plain_dsn(url: str) -> str:

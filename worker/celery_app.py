@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 
 from celery import Celery
 from celery.signals import worker_process_init, worker_process_shutdown
+from kombu import Queue
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from domain.config import Settings, get_settings
@@ -30,10 +31,14 @@ TASK_TIME_LIMIT = 30 * 60
 
 def make_celery(settings: Settings) -> Celery:
     """A Celery app for ``settings``: late acks, re-queue on a lost worker, prefetch 1, JSON only."""
-    app = Celery("panda", broker=settings.broker_url, include=["worker.tasks"])
+    app = Celery("panda", broker=settings.broker_url, include=["worker.tasks", "worker.job_tasks"])
     Path("var").mkdir(exist_ok=True)
     app.conf.update(
         task_default_queue="panda",
+        # Bulk-job chunks get a queue of their own so a big import cannot sit in front of the
+        # reminder dispatch and the missed sweep; a worker consumes both queues unless told otherwise.
+        task_queues=(Queue("panda"), Queue("jobs")),
+        task_routes={"panda.jobs.*": {"queue": "jobs"}},
         task_acks_late=True,
         task_reject_on_worker_lost=True,
         worker_prefetch_multiplier=1,
@@ -51,6 +56,8 @@ def make_celery(settings: Settings) -> Celery:
         worker_soft_shutdown_timeout=10.0,
         worker_enable_soft_shutdown_on_idle=True,
         worker_hijack_root_logger=False,
+        # structlog already writes structured lines to stderr; Celery would re-log them as WARNING.
+        worker_redirect_stdouts=False,
         beat_schedule_filename=str(Path("var") / "celerybeat-schedule"),
         beat_schedule=beat_schedule(settings),
         timezone="UTC",

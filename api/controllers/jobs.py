@@ -27,12 +27,13 @@ from domain.messages import negotiate_language
 from domain.schemas import Page
 
 _FILE = Schema(type="string", format="binary")  # type: ignore[arg-type]
+_FORM = Schema(type="object", properties={"file": _FILE}, required=["file"])  # type: ignore[arg-type]
 UPLOAD_BODY = RequestBody(
     required=True,
     description="The rows: CSV with a header row, a JSON array, NDJSON, or a multipart `file` field.",
     content={
-        kind: OpenAPIMediaType(schema=_FILE)
-        for kind in ("text/csv", "application/json", "application/x-ndjson", RequestEncodingType.MULTI_PART)
+        **{kind: OpenAPIMediaType(schema=_FILE) for kind in ("text/csv", "application/json", "application/x-ndjson")},
+        RequestEncodingType.MULTI_PART: OpenAPIMediaType(schema=_FORM),
     },
 )
 
@@ -95,9 +96,10 @@ class JobController(Controller):
     @get("/{job_id:str}")
     async def get_job(
         self, request: Request[Any, Any, Any], jobs: NamedDependency[JobService], job_id: FromPath[str]
-    ) -> JobView:
+    ) -> Response[JobView]:
         """The job's status and progress: total, processed, valid, invalid, duplicates, imported."""
-        return await jobs.read(job_id, _language(request))
+        language = _language(request)
+        return Response(await jobs.read(job_id, language), headers={"Content-Language": language})
 
     @get("/{job_id:str}/errors")
     async def list_job_errors(
@@ -113,7 +115,7 @@ class JobController(Controller):
         page = await jobs.errors(job_id, limit, offset, language)
         return Response(page, headers={"Content-Language": language})
 
-    @delete("/{job_id:str}", status_code=200)
+    @delete("/{job_id:str}", status_code=200, opt={"problems": [409]})
     async def cancel_job(
         self, request: Request[Any, Any, Any], jobs: NamedDependency[JobService], job_id: FromPath[str]
     ) -> JobView:

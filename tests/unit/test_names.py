@@ -149,3 +149,14 @@ def test_entity_key_matches_case_insensitively_after_trimming(a: str, b: str) ->
 def test_entity_key_distinguishes_different_names() -> None:
     assert entity_key("Cardiology") != entity_key("Cardiologie")
     assert entity_key("Jason Holloway") != entity_key("Jason Hollaway")
+
+
+def test_the_forbidden_character_class_is_exactly_category_cc_and_the_separators() -> None:
+    import sys
+    import unicodedata
+
+    from domain.rules.names import _FORBIDDEN
+
+    forbidden = {chr(i) for i in range(sys.maxunicode + 1) if _FORBIDDEN.match(chr(i))}
+    expected = {chr(i) for i in range(sys.maxunicode + 1) if unicodedata.category(chr(i)) == "Cc"}
+    assert forbidden == expected | {"\u2028", "\u2029"}
