@@ -8,9 +8,11 @@ built; this rewrites the header from it.
 
 from __future__ import annotations
 
+from typing import cast
+
 from litestar import Litestar
 from litestar.routes import HTTPRoute
-from litestar.types import ASGIApp, Message, Receive, Scope, Send
+from litestar.types import ASGIApp, HTTPScope, Message, Receive, Scope, Send
 
 
 def allowed_methods(app: Litestar) -> dict[str, bytes]:
@@ -27,7 +29,7 @@ def correct_allow_header(app: Litestar, inner: ASGIApp) -> ASGIApp:
     allowed = allowed_methods(app)
 
     async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] != "OPTIONS":
+        if str(scope["type"]) != "http" or cast(HTTPScope, scope)["method"] != "OPTIONS":
             await inner(scope, receive, send)
             return
 

@@ -1,11 +1,16 @@
-"""Checks that run before a body is parsed."""
+"""Checks that run before a body or a query parameter is parsed."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from litestar import Request
+from litestar.connection import ASGIConnection
 from litestar.exceptions import HTTPException
+from litestar.handlers import BaseRouteHandler
+from litestar.params import QueryParameter
+
+from domain.errors import FieldError, InvalidInput
 
 
 def is_json(content_type: str) -> bool:
@@ -18,3 +23,24 @@ async def require_json(request: Request[Any, Any, Any]) -> None:
     """Refuse a body in another content type with 415 before reading it."""
     if request.method in {"POST", "PUT", "PATCH"} and not is_json(request.headers.get("content-type", "")):
         raise HTTPException(status_code=415)
+
+
+def declared_query_parameters(handler: BaseRouteHandler) -> frozenset[str]:
+    """The query parameters ``handler`` reads (by their names in the URL)."""
+    return frozenset(
+        field.kwarg_definition.name or name
+        for name, field in handler.parsed_fn_signature.parameters.items()
+        if isinstance(field.kwarg_definition, QueryParameter)
+    )
+
+
+def single_valued_query(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
+    """Every query parameter takes one value: a repeated one is refused (400) rather than half read.
+
+    Left alone, the framework silently keeps the last value, so ``?status=active&status=missed``
+    would list missed appointments only. Parameters an endpoint does not read are ignored.
+    """
+    query = connection.query_params
+    repeated = sorted(key for key in declared_query_parameters(handler) if len(query.getall(key, [])) > 1)
+    if repeated:
+        raise InvalidInput([FieldError(key, "query.invalid") for key in repeated])

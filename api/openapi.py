@@ -1,11 +1,18 @@
-"""The error half of the OpenAPI schema: every operation documents the problem documents it can return.
+"""What the OpenAPI schema needs beyond Litestar's generation, added in one pass over it.
 
-One pass over the generated schema, so no route lists its errors by hand. What an operation can
+Errors: every operation documents the problem documents it can return, and no route lists them
+by hand. What an operation can
 answer follows from what it takes: query parameters or a body can be invalid (400), a path names
 a resource that may not exist (404), a JSON body can be too large (413) or of another type (415),
 and anything that reads the database can find it gone (503). Conflicts (409) depend on the use
 case, so a handler declares them: ``opt={"problems": [409]}``. A response a handler documents
 itself (``responses=``) is kept as it is.
+
+Inputs: request bodies are documented as they are read. Litestar describes a field by its
+Python type, so a duration (read from ``"1h30m"`` into minutes) showed as an integer; it leaves
+out the models' own JSON Schema (patterns, lengths, examples), that an unknown field is refused
+(``additionalProperties: false``), and that a partial update's field may be left out but not
+sent as ``null`` (the models' ``REFUSES_NULL``).
 """
 
 from __future__ import annotations
@@ -25,6 +32,9 @@ from litestar.openapi.spec import (
     Schema,
 )
 from litestar.routes import HTTPRoute
+from pydantic import BaseModel
+
+from domain import inputs
 
 PROBLEM_JSON = "application/problem+json"
 PROBLEMS_OPT = "problems"
@@ -73,14 +83,54 @@ def document_problems(app: Litestar) -> None:
         openapi.components.schemas = {}
     openapi.components.schemas["ProblemDetails"] = PROBLEM_DETAILS
     for route in app.routes:
-        path_item = (openapi.paths or {}).get(route.path_format) if isinstance(route, HTTPRoute) else None
-        if path_item is None:
+        path_item = (openapi.paths or {}).get(route.path_format)
+        if path_item is None or not isinstance(route, HTTPRoute):
             continue
-        for handler in route.route_handlers:  # type: ignore[attr-defined]
+        for handler in route.route_handlers:
             for method in handler.http_methods:
                 operation = getattr(path_item, method.lower(), None)
                 if isinstance(operation, Operation):
                     _document(operation, handler)
+
+
+def document_inputs(app: Litestar) -> None:
+    """Make the schemas of PANDA's input models say what the models refuse."""
+    schemas = app.openapi_schema.components.schemas or {}
+    for model in vars(inputs).values():
+        if not (isinstance(model, type) and issubclass(model, BaseModel)) or model.__name__ not in schemas:
+            continue
+        schema = schemas[model.__name__]
+        declared = model.model_json_schema(mode="validation")["properties"]
+        for name, field in (schema.properties or {}).items():
+            _overlay(field, declared.get(name, {}))
+        if model.model_config.get("extra") == "forbid":
+            schema.additional_properties = False
+        for name in getattr(model, "REFUSES_NULL", ()):
+            nullable = (schema.properties or {}).get(name)
+            if isinstance(nullable, Schema) and nullable.one_of:
+                kept = [s for s in nullable.one_of if not (isinstance(s, Schema) and s.type == OpenAPIType.NULL)]
+                schema.properties[name] = kept[0] if len(kept) == 1 else Schema(one_of=kept)  # type: ignore[index]
+
+
+# What a model's own JSON Schema says better than its Python types; formats stay Litestar's
+# (date, date-time, uuid), which match the parsers, where pydantic's "email" would be stricter.
+_OVERLAID = {"type": "type", "pattern": "pattern", "minLength": "min_length", "maxLength": "max_length"}
+
+
+def _overlay(field: Schema | Reference, declared: dict[str, Any]) -> None:
+    """Copy a field's declared wire type and constraints onto Litestar's schema of it (null branch aside)."""
+    if not isinstance(field, Schema):  # a reference (an enum's component) is documented already
+        return
+    targets = [s for s in (field.one_of or [field]) if isinstance(s, Schema) and s.type != OpenAPIType.NULL]
+    sources = [s for s in declared.get("anyOf", [declared]) if s.get("type") != "null"]
+    if len(targets) != 1 or len(sources) != 1 or "type" not in sources[0]:
+        return
+    target, source = targets[0], sources[0]
+    for key, attribute in _OVERLAID.items():
+        if key in source:
+            setattr(target, attribute, OpenAPIType(source[key]) if key == "type" else source[key])
+    if "examples" in source:
+        target.examples = list(source["examples"])
 
 
 def problem_statuses(operation: Operation, handler: HTTPRouteHandler) -> set[int]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+import asyncpg
 import msgspec
 import structlog
 from litestar import Request, Response
@@ -13,9 +14,11 @@ from litestar.plugins.problem_details import ProblemDetailsConfig, ProblemDetail
 from pydantic import ValidationError
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
+from api.params import MAX_LIMIT, MAX_OFFSET
 from domain.errors import DomainError, FieldError, InvalidInput
 from domain.inputs import field_errors
 from domain.messages import message, negotiate_language, title
+from domain.sql import TransientConflict
 
 log = structlog.get_logger("panda.api")
 
@@ -26,8 +29,25 @@ _HTTP_CODES = {
     415: "content_type.unsupported",
     503: "service.unavailable",
 }
-_QUERY_CODES = {"limit": ("query.limit", {"max": 500}), "offset": ("query.offset", {})}
-_UNAVAILABLE = (OperationalError, InterfaceError, ConnectionError, OSError, asyncio.TimeoutError)
+_QUERY_CODES = {"limit": ("query.limit", {"max": MAX_LIMIT}), "offset": ("query.offset", {"max": MAX_OFFSET})}
+# The API's hot paths run on asyncpg directly, whose errors SQLAlchemy does not wrap: a lost or
+# refused connection, a server shutting down or starting up, a full server, a cancelled statement.
+# A pooled connection the server closed while it sat idle fails with InternalClientError
+# ("another operation is in progress"); the pool drops it when it comes back.
+# TransientConflict: a transaction still deadlocked after its retries.
+_UNAVAILABLE = (
+    OperationalError,
+    InterfaceError,
+    ConnectionError,
+    OSError,
+    asyncio.TimeoutError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.InterfaceError,
+    asyncpg.OperatorInterventionError,
+    asyncpg.InsufficientResourcesError,
+    asyncpg.InternalClientError,
+    TransientConflict,
+)
 
 
 class LocalisedProblem(ProblemDetailsException):
@@ -52,6 +72,9 @@ class LocalisedProblem(ProblemDetailsException):
         self.title = title(self.status_code, language)
         if self.errors and len(self.errors) > 1:
             self.detail = message("input.invalid_many", language, count=len(self.errors))
+        elif self.errors:
+            # The one error's own parameters: an InvalidInput carries none ("one of: {allowed}").
+            self.detail = message(self.errors[0].code, language, **self.errors[0].params)
         else:
             self.detail = message(self.code, language, **self.params)
         self.extra: dict[str, Any] = {"code": self.code}
@@ -118,12 +141,38 @@ def _query_error(item: Any) -> FieldError:
 
 def from_unexpected(exc: Exception) -> LocalisedProblem:
     """A lost database is 503 (try again); anything else is a 500 logged with its request id."""
-    if isinstance(exc, _UNAVAILABLE) or (isinstance(exc, DBAPIError) and exc.connection_invalidated):
+    if _unavailable(exc):
         log.warning("dependency_unavailable", error=type(exc).__name__)
         return LocalisedProblem(503, "service.unavailable", headers={"Retry-After": "5"})
     # The exception's text may quote data (e.g. a constraint's key), so only its type is logged.
-    log.error("unhandled_error", error=type(exc).__name__, location=_where(exc))
+    log.error("unhandled_error", error=type(exc).__name__, causes=_causes(exc), location=_where(exc))
     return LocalisedProblem(500, "server.error")
+
+
+def _unavailable(exc: BaseException) -> bool:
+    """Whether ``exc`` or what it wraps says a dependency is gone (SQLAlchemy wraps asyncpg's errors)."""
+    pending: list[BaseException | None] = [exc]
+    checked = 0
+    while pending and checked < 16:
+        seen = pending.pop()
+        if seen is None:
+            continue
+        checked += 1
+        if isinstance(seen, _UNAVAILABLE) or (isinstance(seen, DBAPIError) and seen.connection_invalidated):
+            return True
+        orig = seen.orig if isinstance(seen, DBAPIError) else None
+        pending += [seen.__cause__, seen.__context__, orig if isinstance(orig, BaseException) else None]
+    return False
+
+
+def _causes(exc: BaseException) -> list[str]:
+    """The types (never the texts) of the exceptions ``exc`` was raised from or while handling."""
+    names: list[str] = []
+    seen = exc.__cause__ or exc.__context__
+    while seen is not None and len(names) < 8:
+        names.append(type(seen).__name__)
+        seen = seen.__cause__ or seen.__context__
+    return names
 
 
 def _where(exc: BaseException) -> str:

@@ -51,7 +51,7 @@ def scenario_env(script: str, path: str, prefix: int, numbers: list[str], ids: l
     """What a wrk script needs: fresh NHS numbers / slots (by prefix), or the paths to read."""
     env = {"BENCH_PREFIX": str(prefix), "BENCH_EPOCH": str(EPOCH_2032 + prefix * 10_000_000)}
     if script == "post_appointments.lua":
-        env["BENCH_PATIENTS"] = ",".join(numbers[:2])
+        env["BENCH_PATIENTS"] = ",".join(numbers)
     if script == "get_paths.lua":
         keys = numbers[2:] if path == "/patients" else ids
         env["BENCH_PATHS"] = ",".join(f"{path}/{key}" for key in keys)

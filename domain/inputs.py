@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections.abc import Callable
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, ClassVar, TypeVar
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError, WithJsonSchema
 from pydantic_core import PydanticCustomError
@@ -83,6 +83,9 @@ class PatientCreate(_Input):
 class PatientUpdate(_Input):
     """A partial update; ``nhs_number`` is accepted only to refuse it clearly."""
 
+    # Left out, these stay as they are; sent as ``null`` they are refused (400 ``field.required``).
+    REFUSES_NULL: ClassVar[tuple[str, ...]] = ("name", "date_of_birth", "postcode")
+
     nhs_number: Any = None
     name: Name | None = None
     date_of_birth: DateOfBirth | None = None
@@ -106,6 +109,9 @@ class AppointmentCreate(_Input):
 
 class AppointmentUpdate(_Input):
     """A partial update: reschedule (time, duration, clinician, postcode) or change status."""
+
+    # Left out, these stay as they are; sent as ``null`` they are refused (400 ``field.required``).
+    REFUSES_NULL: ClassVar[tuple[str, ...]] = ("time", "duration", "clinician", "department", "postcode", "status")
 
     id: Any = None
     patient: Any = None

@@ -8,9 +8,9 @@ statement once per process for asyncpg.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
-from typing import Any, Protocol, cast
+from typing import Any, Protocol, TypeVar, cast
 
 import asyncpg
 from sqlalchemy import ClauseElement, Executable
@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.compiler import SQLCompiler
 
 _PG = asyncpg_dialect()  # type: ignore[no-untyped-call]
+T = TypeVar("T")
 
 
 class ConstraintViolation(Exception):
@@ -28,6 +29,30 @@ class ConstraintViolation(Exception):
     def __init__(self, name: str) -> None:
         super().__init__(name)
         self.name = name
+
+
+class TransientConflict(Exception):
+    """The database aborted the transaction to break a deadlock or a serialisation conflict.
+
+    Nothing it did was kept, so running it again from the start is safe: see :func:`in_transaction`.
+    """
+
+
+async def in_transaction(sql: SqlRunner, work: Callable[[], Awaitable[T]], attempts: int = 3) -> T:
+    """Run ``work`` in a transaction, again from the start if the database aborted it to break a deadlock.
+
+    Two bookings whose intervals clash can deadlock inside PostgreSQL's exclusion-constraint
+    check, each waiting for the other's uncommitted row, and the database aborts one. Run again,
+    it meets the winner's committed row and gets its 409 instead of a 500.
+    """
+    for attempt in range(1, attempts + 1):
+        try:
+            async with sql.transaction():
+                return await work()
+        except TransientConflict:
+            if attempt == attempts:
+                raise
+    raise AssertionError("attempts must be at least 1")
 
 
 class Query:
@@ -89,6 +114,8 @@ class AsyncpgRunner:
             return await self.connection.fetchrow(sql, *args)  # type: ignore[no-any-return]
         except asyncpg.IntegrityConstraintViolationError as exc:
             raise _violation(exc) from None
+        except asyncpg.TransactionRollbackError:
+            raise TransientConflict from None
 
     async def fetch_all(self, query: Query | Executable, **params: Any) -> Sequence[Mapping[str, Any]]:
         sql, args = self._prepare(query, params)
@@ -96,6 +123,8 @@ class AsyncpgRunner:
             return await self.connection.fetch(sql, *args)  # type: ignore[no-any-return]
         except asyncpg.IntegrityConstraintViolationError as exc:
             raise _violation(exc) from None
+        except asyncpg.TransactionRollbackError:
+            raise TransientConflict from None
 
     async def scalar(self, query: Query | Executable, **params: Any) -> Any:
         sql, args = self._prepare(query, params)
@@ -103,6 +132,8 @@ class AsyncpgRunner:
             return await self.connection.fetchval(sql, *args)
         except asyncpg.IntegrityConstraintViolationError as exc:
             raise _violation(exc) from None
+        except asyncpg.TransactionRollbackError:
+            raise TransientConflict from None
 
     async def execute(self, query: Query | Executable, **params: Any) -> None:
         sql, args = self._prepare(query, params)
@@ -110,6 +141,8 @@ class AsyncpgRunner:
             await self.connection.execute(sql, *args)
         except asyncpg.IntegrityConstraintViolationError as exc:
             raise _violation(exc) from None
+        except asyncpg.TransactionRollbackError:
+            raise TransientConflict from None
 
     async def execute_many(self, query: Query, rows: Sequence[Mapping[str, Any]]) -> None:
         prepared = [self._prepare(query, row)[1] for row in rows]
@@ -117,6 +150,8 @@ class AsyncpgRunner:
             await self.connection.executemany(query.for_asyncpg()[0], prepared)
         except asyncpg.IntegrityConstraintViolationError as exc:
             raise _violation(exc) from None
+        except asyncpg.TransactionRollbackError:
+            raise TransientConflict from None
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[None]:

@@ -1,5 +1,5 @@
--- POST /appointments: one seeded patient and clinician per wrk thread, consecutive 15-minute
--- slots from a start far in the future, so no two bookings overlap.
+-- POST /appointments: bookings spread over the seeded patients and 50 clinicians, as a clinic's
+-- traffic is; every slot start is unique (per wrk thread and request), so none overlap.
 local threads = 0
 function setup(thread) threads = threads + 1; thread:set("tid", threads) end
 local slot = 0
@@ -14,6 +14,8 @@ function request()
   slot = slot + 1
   local t = base + tid * 400000000 + slot * 900
   local time = os.date("!%Y-%m-%dT%H:%M:00+00:00", t)
-  local body = '{"patient":"' .. patients[tid] .. '","time":"' .. time .. '","duration":"15m","clinician":"Bench Clinician ' .. tid .. '","department":"bench","postcode":"SW1A 1AA"}'
+  local patient = patients[(slot * 7 + tid) % #patients + 1]
+  local clinician = "Bench Clinician " .. (slot % 50)
+  local body = '{"patient":"' .. patient .. '","time":"' .. time .. '","duration":"15m","clinician":"' .. clinician .. '","department":"bench","postcode":"SW1A 1AA"}'
   return wrk.format(nil, wrk.path, nil, body)
 end

@@ -7,7 +7,7 @@ Each rule takes raw input and returns the normalised value or raises
 from domain.rules.contact import normalise_email, normalise_phone
 from domain.rules.dates import check_date_of_birth
 from domain.rules.durations import format_duration, parse_duration
-from domain.rules.names import entity_key, normalise_entity_name, normalise_name, search_key
+from domain.rules.names import check_search_text, entity_key, normalise_entity_name, normalise_name, search_key
 from domain.rules.nhs_number import normalise_nhs_number
 from domain.rules.overlap import intervals_overlap
 from domain.rules.postcode import coerce_postcode
@@ -29,6 +29,7 @@ __all__ = [
     "check_create_status",
     "check_date_of_birth",
     "check_reschedulable",
+    "check_search_text",
     "check_status_change",
     "coerce_postcode",
     "effective_status",

@@ -29,7 +29,7 @@ from sqlalchemy.types import Date
 from domain.clock import utcnow
 from domain.errors import FieldChecker, FieldError
 from domain.models import Appointment, Clinician, Department, table
-from domain.rules import Status, entity_key
+from domain.rules import Status, check_search_text, entity_key
 from domain.rules.periods import GroupBy, Period, parse_group_by, parse_period, parse_range_bound, period_start
 
 APPOINTMENT = table(Appointment)
@@ -94,12 +94,16 @@ def missed_query(
         period=checker.check("period", period, parse_period, Period.MONTH) or Period.MONTH,
         start_from=checker.check("from", start_from, lambda v: parse_range_bound(v, rule="from")),
         start_to=checker.check("to", start_to, lambda v: parse_range_bound(v, rule="to")),
-        department=(department or "").strip() or None,
+        department=checker.check("department", (department or "").strip() or None, _department_filter),
     )
     if query.start_from and query.start_to and query.start_to < query.start_from:
         checker.errors.append(FieldError("to", "range.order"))
     checker.raise_if_any()
     return query
+
+
+def _department_filter(raw: str) -> str:
+    return check_search_text(raw, rule="department")
 
 
 def counted_condition(now: dt.datetime) -> ColumnElement[bool]:

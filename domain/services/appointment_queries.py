@@ -12,7 +12,7 @@ from sqlalchemy import ColumnElement, Select, and_, bindparam, func, or_, select
 
 from domain.errors import FieldChecker, NotFound
 from domain.models import Appointment, Clinician, Department, Patient, table
-from domain.rules import Status, entity_key, normalise_nhs_number, parse_aware_datetime
+from domain.rules import Status, check_search_text, entity_key, normalise_nhs_number, parse_aware_datetime
 from domain.rules.status import parse_status
 from domain.sql import Query, SqlRunner
 
@@ -58,8 +58,8 @@ def parse_filter(
     checker = FieldChecker()
     result = AppointmentFilter(
         patient=checker.check("patient", patient, normalise_nhs_number),
-        clinician=clinician,
-        department=department,
+        clinician=checker.check("clinician", clinician, lambda v: check_search_text(v, rule="clinician")),
+        department=checker.check("department", department, lambda v: check_search_text(v, rule="department")),
         status=checker.check("status", status, parse_status),
         start_from=checker.check("from", start_from, lambda v: parse_aware_datetime(v, rule="from")),
         start_to=checker.check("to", start_to, lambda v: parse_aware_datetime(v, rule="to")),

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain import rules
 from domain.clock import utcnow
-from domain.errors import Conflict, FieldError, InvalidInput, NotFound
+from domain.errors import Conflict, DomainError, FieldError, InvalidInput, NotFound
 from domain.inputs import AppointmentCreate, AppointmentUpdate, set_fields
 from domain.models import Appointment, Clinician, Department, Patient, table
 from domain.rules import Status
@@ -20,7 +20,7 @@ from domain.services.appointment_queries import AppointmentFilter, fetch_appoint
 from domain.services.directory import resolve_entity
 from domain.services.overlap import ensure_no_overlap
 from domain.services.reminders import cancel_reminders, schedule_reminders
-from domain.sql import ConstraintViolation, Query, SessionRunner, SqlRunner
+from domain.sql import ConstraintViolation, Query, SessionRunner, SqlRunner, in_transaction
 
 APPOINTMENT = table(Appointment)
 RESCHEDULE_FIELDS = frozenset({"time", "duration", "clinician", "department", "postcode"})
@@ -57,7 +57,7 @@ def parse_appointment_id(raw: str) -> uuid.UUID:
         raise NotFound("appointment.not_found") from None
 
 
-def overlap_conflict(exc: ConstraintViolation) -> Conflict:
+def overlap_conflict(exc: ConstraintViolation) -> DomainError:
     """Map the constraint that refused a write to the conflict the client sees."""
     name = exc.name
     if "clinician_id_overlap" in name:
@@ -66,6 +66,9 @@ def overlap_conflict(exc: ConstraintViolation) -> Conflict:
         return Conflict("appointment.patient_overlap")
     if "pk_appointment" in name or "appointment.id" in name:
         return Conflict("appointment.duplicate_id")
+    if "fk_appointment_patient_id" in name:
+        # The patient was erased between the booking's look-up and its insert.
+        return InvalidInput([FieldError("patient", "patient.unknown")])
     raise exc
 
 
@@ -85,7 +88,8 @@ class AppointmentService:
         rules.check_create_status(data.status, data.time, now, end)
         status = rules.stored_status_on_create(data.status, end, now)
         appointment_id = data.id or uuid.uuid4()
-        async with self.sql.transaction():
+
+        async def insert() -> tuple[dict[str, Any], str, str]:
             found = await self.sql.fetch_one(
                 BOOKING_LOOKUP,
                 nhs_number=data.patient,
@@ -122,6 +126,9 @@ class AppointmentService:
                 raise overlap_conflict(exc) from None
             if status is Status.ACTIVE:
                 await schedule_reminders(self.sql, appointment_id, data.time)
+            return values, clinician, department
+
+        values, clinician, department = await in_transaction(self.sql, insert)
         row = {**values, "nhs_number": data.patient, "clinician": clinician, "department": department}
         return appointment_view(row, now)
 
@@ -140,10 +147,11 @@ class AppointmentService:
         """Reschedule and/or change status, as the status rules allow."""
         appointment_id = parse_appointment_id(raw_id)
         changes = set_fields(data)
-        missing = [f for f in (*RESCHEDULE_FIELDS, "status") if f in changes and changes[f] is None]
+        missing = [f for f in AppointmentUpdate.REFUSES_NULL if f in changes and changes[f] is None]
         if missing:
             raise InvalidInput([FieldError(f, "field.required") for f in missing])
-        async with self.sql.transaction():
+
+        async def change() -> AppointmentView:
             # Locked, so two concurrent changes (say, cancel and attend) cannot both pass the rules.
             row = await fetch_appointment(self.sql, appointment_id, lock=True)
             _refuse_identity_change(changes, row)
@@ -165,7 +173,9 @@ class AppointmentService:
             if new_start and status is Status.ACTIVE:
                 await schedule_reminders(self.sql, row["id"], values["starts_at"])
             updated = await fetch_appointment(self.sql, row["id"])
-        return appointment_view(updated, now)
+            return appointment_view(updated, now)
+
+        return await in_transaction(self.sql, change)
 
     async def remove(self, raw_id: str) -> None:
         """Delete a record entered by mistake; its unsent reminders are cancelled, not lost."""

@@ -1,8 +1,14 @@
-"""The no-overlap rule on the embedded database, where no exclusion constraint exists.
+"""The no-overlap rule: checked here on the embedded database, serialised here on PostgreSQL.
 
-PostgreSQL enforces it with exclusion constraints (see the initial migration) and this check
-is skipped there; SQLite runs every write transaction as ``BEGIN IMMEDIATE``, so checking and
-then writing inside one transaction cannot interleave with another booking.
+PostgreSQL enforces it with exclusion constraints (see the initial migration). Two transactions
+writing clashing rows at once can deadlock inside that check (each waits for the other's
+uncommitted row, and the database aborts one a second later), which under load repeated until
+a booking failed. So writes to one clinician's or one patient's timetable first take a
+transaction-scoped advisory lock, always in the same order: clashing writes queue, and the
+constraint then refuses the later one with a plain 409.
+
+SQLite runs every write transaction as ``BEGIN IMMEDIATE``, so checking and then writing inside
+one transaction cannot interleave with another booking.
 """
 
 from __future__ import annotations
@@ -10,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import BigInteger, bindparam, func, select
 
 from domain.errors import Conflict
 from domain.models import Appointment, table
@@ -41,9 +47,24 @@ CHECKS = (
 )
 
 
+TIMETABLE_LOCK = Query(select(func.pg_advisory_xact_lock(bindparam("key", type_=BigInteger))))
+_KINDS = {"clinician_id": 1, "patient_id": 2}
+
+
+def timetable_keys(candidate: Mapping[str, Any]) -> list[int]:
+    """Advisory-lock keys of the candidate's clinician and patient, in the one order every writer uses."""
+    return sorted(kind << 56 | int(candidate[column]) % (1 << 56) for column, kind in _KINDS.items()
+                  if candidate.get(column) is not None)  # fmt: skip
+
+
 async def ensure_no_overlap(sql: SqlRunner, candidate: Mapping[str, Any]) -> None:
-    """Refuse ``candidate`` if an active appointment of its clinician or patient overlaps it."""
+    """Refuse ``candidate`` if an active appointment of its clinician or patient overlaps it.
+
+    On PostgreSQL, queue behind other writes to the same timetables; the constraint decides.
+    """
     if sql.dialect == "postgresql":
+        for key in timetable_keys(candidate):
+            await sql.execute(TIMETABLE_LOCK, key=key)
         return
     for column, query, code in CHECKS:
         if candidate.get(column) is None:

@@ -9,13 +9,13 @@ from sqlalchemy import ColumnElement, bindparam, delete, func, insert, select, u
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.clock import utcnow
-from domain.errors import Conflict, FieldError, InvalidInput, NotFound
+from domain.errors import Conflict, FieldChecker, FieldError, InvalidInput, NotFound
 from domain.inputs import PatientCreate, PatientUpdate, set_fields
 from domain.models import Appointment, OutboxMessage, Patient, table
-from domain.rules import Status, normalise_nhs_number, search_key
+from domain.rules import Status, check_search_text, normalise_nhs_number, search_key
 from domain.schemas import Page, PatientView, patient_view
 from domain.services.reminders import cancel_reminders
-from domain.sql import ConstraintViolation, Query, SessionRunner, SqlRunner
+from domain.sql import ConstraintViolation, Query, SessionRunner, SqlRunner, in_transaction
 
 PATIENT = table(Patient)
 APPOINTMENT = table(Appointment)
@@ -70,6 +70,9 @@ class PatientService:
 
     async def search(self, name: str | None, postcode: str | None, limit: int, offset: int) -> Page[PatientView]:
         """Patients whose name contains ``name`` (Unicode case folding) and who live at ``postcode``."""
+        checker = FieldChecker()
+        checker.check("name", name, lambda v: check_search_text(v, rule="name"))
+        checker.raise_if_any()
         conditions: list[ColumnElement[bool]] = []
         if name:
             conditions.append(PATIENT.c.name_search.like(f"%{escape_like(search_key(name))}%", escape="\\"))
@@ -86,7 +89,7 @@ class PatientService:
         changes = set_fields(data)
         if "nhs_number" in changes:
             _refuse_nhs_number_change(changes.pop("nhs_number"), row["nhs_number"])
-        missing = [name for name in ("name", "date_of_birth", "postcode") if name in changes and changes[name] is None]
+        missing = [name for name in PatientUpdate.REFUSES_NULL if name in changes and changes[name] is None]
         if missing:
             raise InvalidInput([FieldError(name, "field.required") for name in missing])
         if not changes:
@@ -101,7 +104,8 @@ class PatientService:
 
     async def erase(self, nhs_number: str) -> None:
         """GDPR erasure: personal data goes; unfinished appointments are cancelled, ended ones kept anonymous."""
-        async with self.sql.transaction():
+
+        async def erase_in_transaction() -> None:
             row = await self.find_row(nhs_number)
             now = utcnow()
             theirs = APPOINTMENT.c.patient_id == row["id"]
@@ -120,6 +124,8 @@ class PatientService:
             await self.sql.execute(delete(OUTBOX).where(OUTBOX.c.appointment_id.in_(all_ids)))
             await self.sql.execute(update(APPOINTMENT).where(theirs).values(patient_id=None, updated_at=now))
             await self.sql.execute(delete(PATIENT).where(PATIENT.c.id == row["id"]))
+
+        await in_transaction(self.sql, erase_in_transaction)
 
 
 def _refuse_nhs_number_change(sent: Any, current: str) -> None:
