@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 
 from celery import Celery
 from celery.signals import worker_process_init, worker_process_shutdown
-from kombu import Queue
+from kombu import Queue  # type: ignore[attr-defined]
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from domain.config import Settings, get_settings
@@ -37,7 +37,7 @@ def make_celery(settings: Settings) -> Celery:
         task_default_queue="panda",
         # Bulk-job chunks get a queue of their own so a big import cannot sit in front of the
         # reminder dispatch and the missed sweep; a worker consumes both queues unless told otherwise.
-        task_queues=(Queue("panda"), Queue("jobs")),
+        task_queues=(Queue("panda"), Queue("jobs")),  # type: ignore[no-untyped-call]
         task_routes={"panda.jobs.*": {"queue": "jobs"}},
         task_acks_late=True,
         task_reject_on_worker_lost=True,

@@ -25,6 +25,9 @@ INSERT_PATIENT = Query(
     insert(PATIENT).values({c.name: bindparam(c.name) for c in PATIENT_COLUMNS}).returning(*PATIENT.c)
 )
 PATIENT_BY_NHS_NUMBER = Query(select(PATIENT).where(PATIENT.c.nhs_number == bindparam("nhs_number")))
+PATIENT_BY_NHS_NUMBER_LOCKED = Query(
+    select(PATIENT).where(PATIENT.c.nhs_number == bindparam("nhs_number")).with_for_update()
+)
 
 
 def escape_like(text: str) -> str:
@@ -53,13 +56,18 @@ class PatientService:
         assert row is not None
         return patient_view(row)
 
-    async def find_row(self, nhs_number: str) -> Mapping[str, Any]:
-        """The stored row of the patient with this NHS number (any input format); 404 otherwise."""
+    async def find_row(self, nhs_number: str, *, lock: bool = False) -> Mapping[str, Any]:
+        """The stored row of the patient with this NHS number (any input format); 404 otherwise.
+
+        ``lock`` holds the row until the transaction ends: a booking's foreign-key check then
+        waits for an erasure, so no appointment slips in between its scan and its delete.
+        """
         try:
             number = normalise_nhs_number(nhs_number)
         except ValueError:
             raise NotFound("patient.not_found") from None
-        row = await self.sql.fetch_one(PATIENT_BY_NHS_NUMBER, nhs_number=number)
+        query = PATIENT_BY_NHS_NUMBER_LOCKED if lock else PATIENT_BY_NHS_NUMBER
+        row = await self.sql.fetch_one(query, nhs_number=number)
         if row is None:
             raise NotFound("patient.not_found")
         return row
@@ -106,7 +114,7 @@ class PatientService:
         """GDPR erasure: personal data goes; unfinished appointments are cancelled, ended ones kept anonymous."""
 
         async def erase_in_transaction() -> None:
-            row = await self.find_row(nhs_number)
+            row = await self.find_row(nhs_number, lock=True)
             now = utcnow()
             theirs = APPOINTMENT.c.patient_id == row["id"]
             unfinished = select(APPOINTMENT.c.id).where(
