@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import redis
 from litestar.testing import AsyncTestClient
 from sqlalchemy import text
 
@@ -20,7 +19,7 @@ from api.app import create_app
 from bench.job_data import write_patient_csv
 from domain.config import Settings
 from domain.db import make_engine
-from tests.worker.conftest import REDIS_SERVER
+from tests.worker.conftest import flushed_redis_db
 from tests.worker.processes import Process, start_worker
 
 pytestmark = pytest.mark.slow
@@ -43,12 +42,8 @@ def workers() -> Iterator[list[Process]]:
 
 @pytest.fixture
 def jobs_broker() -> Iterator[str]:
-    url = f"{REDIS_SERVER}/{REDIS_DB}"
-    client = redis.Redis.from_url(url)
-    client.flushdb()
-    yield url
-    client.flushdb()
-    client.close()
+    """Redis database 6, emptied before and after."""
+    yield from flushed_redis_db(REDIS_DB)
 
 
 @pytest.fixture

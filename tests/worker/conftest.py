@@ -31,15 +31,20 @@ def _redis_db() -> int:
     return FIRST_TEST_DB + int(worker.removeprefix("gw") or 0) % (16 - FIRST_TEST_DB)
 
 
-@pytest.fixture
-def broker_url() -> Iterator[str]:
-    """An empty Redis database of the machine's server, for this test only."""
-    url = f"{REDIS_SERVER}/{_redis_db()}"
+def flushed_redis_db(db: int) -> Iterator[str]:
+    """The URL of one database of the machine's Redis, emptied before and after use."""
+    url = f"{REDIS_SERVER}/{db}"
     client = redis.Redis.from_url(url)
     client.flushdb()
     yield url
     client.flushdb()
     client.close()
+
+
+@pytest.fixture
+def broker_url() -> Iterator[str]:
+    """An empty Redis database of the machine's server, for this test only."""
+    yield from flushed_redis_db(_redis_db())
 
 
 @pytest.fixture
