@@ -26,6 +26,9 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8000
     web_concurrency: int = Field(default=1, ge=1)
+    # Longer than any client's or proxy's idle limit (httpx 5 s, nginx 60 s): if the server closed
+    # first, a request sent on the dying connection would be lost to a reset.
+    keep_alive_seconds: int = Field(default=75, ge=1)
     reminder_offsets: Annotated[tuple[int, ...], NoDecode] = (24 * 60, 2 * 60)
     reminder_channel: Literal["outbox", "smtp", "webhook"] = "outbox"
     scheduler_interval: float = Field(default=30.0, gt=0)

@@ -42,6 +42,7 @@ def api() -> None:
         host=settings.host,
         port=settings.port,
         workers=settings.web_concurrency,
+        timeout_keep_alive=settings.keep_alive_seconds,
         access_log=False,
         log_level="warning",
         proxy_headers=True,
