@@ -25,21 +25,30 @@ async def require_json(request: Request[Any, Any, Any]) -> None:
         raise HTTPException(status_code=415)
 
 
+_DECLARED: dict[Any, frozenset[str]] = {}
+
+
 def declared_query_parameters(handler: BaseRouteHandler) -> frozenset[str]:
-    """The query parameters ``handler`` reads (by their names in the URL)."""
-    return frozenset(
-        field.kwarg_definition.name or name
-        for name, field in handler.parsed_fn_signature.parameters.items()
-        if isinstance(field.kwarg_definition, QueryParameter)
-    )
+    """The query parameters ``handler`` reads (by their names in the URL), worked out once per handler."""
+    declared = _DECLARED.get(handler.fn)
+    if declared is None:
+        declared = _DECLARED[handler.fn] = frozenset(
+            field.kwarg_definition.name or name
+            for name, field in handler.parsed_fn_signature.parameters.items()
+            if isinstance(field.kwarg_definition, QueryParameter)
+        )
+    return declared
 
 
-def single_valued_query(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
+# Async on purpose: Litestar runs a synchronous guard in a worker thread, a costly hop per request.
+async def single_valued_query(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
     """Every query parameter takes one value: a repeated one is refused (400) rather than half read.
 
     Left alone, the framework silently keeps the last value, so ``?status=active&status=missed``
     would list missed appointments only. Parameters an endpoint does not read are ignored.
     """
+    if not connection.scope["query_string"]:
+        return
     query = connection.query_params
     repeated = sorted(key for key in declared_query_parameters(handler) if len(query.getall(key, [])) > 1)
     if repeated:

@@ -12,9 +12,10 @@ function nhs_number(seq)
   return base .. tostring(check)
 end
 
+-- A million numbers per (run, thread) below the 900,000,000 the seeded patients start at.
 function next_seq()
   counter = counter + 1
-  return prefix * 10000000 + counter
+  return (prefix * 1000000 + counter) % 900000000
 end
 
 function set_prefix(p) prefix = p end

@@ -3,7 +3,8 @@ package.path = package.path .. ";" .. os.getenv("BENCH_LUA") .. "/?.lua"
 require("common")
 local threads = 0
 function setup(thread) threads = threads + 1; thread:set("tid", threads) end
-function init(args) set_prefix(tid + tonumber(os.getenv("BENCH_PREFIX") or "0")) end
+-- Up to 4 wrk threads per run, each with its own range of numbers.
+function init(args) set_prefix(tonumber(os.getenv("BENCH_PREFIX") or "0") * 4 + tid) end
 wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/json"
 function request()
