@@ -19,13 +19,21 @@ from domain.schemas import AppointmentView, Page, appointment_view
 from domain.services.appointment_queries import AppointmentFilter, fetch_appointment, fetch_page
 from domain.services.directory import resolve_entity
 from domain.services.overlap import ensure_no_overlap
-from domain.services.reminders import cancel_reminders, schedule_reminders
+from domain.services.reminders import (
+    INSERT_REMINDER,
+    cancel_reminders,
+    insert_with_reminders,
+    planned_reminders,
+    reminder_arrays,
+    schedule_reminders,
+)
 from domain.sql import ConstraintViolation, Query, SessionRunner, SqlRunner, in_transaction
 
 APPOINTMENT = table(Appointment)
 RESCHEDULE_FIELDS = frozenset({"time", "duration", "clinician", "department", "postcode"})
 STORED_COLUMNS = [c.name for c in APPOINTMENT.c if c.name != "sa_orm_sentinel"]
 INSERT_APPOINTMENT = Query(insert(APPOINTMENT).values({name: bindparam(name) for name in STORED_COLUMNS}))
+INSERT_WITH_REMINDERS = insert_with_reminders(INSERT_APPOINTMENT.statement)  # type: ignore[arg-type]
 APPOINTMENT_EXISTS = Query(select(APPOINTMENT.c.id).where(APPOINTMENT.c.id == bindparam("id")))
 
 
@@ -121,16 +129,24 @@ class AppointmentService:
             if status is Status.ACTIVE:
                 await ensure_no_overlap(self.sql, values)
             try:
-                await self.sql.execute(INSERT_APPOINTMENT, **values)
+                await self._store(values, status)
             except ConstraintViolation as exc:
                 raise overlap_conflict(exc) from None
-            if status is Status.ACTIVE:
-                await schedule_reminders(self.sql, appointment_id, data.time)
             return values, clinician, department
 
         values, clinician, department = await in_transaction(self.sql, insert)
         row = {**values, "nhs_number": data.patient, "clinician": clinician, "department": department}
         return appointment_view(row, now)
+
+    async def _store(self, values: dict[str, Any], status: Status) -> None:
+        """Insert the appointment and, if it is active, its planned reminders."""
+        reminders = planned_reminders(values["id"], values["starts_at"]) if status is Status.ACTIVE else []
+        if reminders and self.sql.dialect == "postgresql":
+            await self.sql.execute(INSERT_WITH_REMINDERS, **values, **reminder_arrays(reminders))
+            return
+        await self.sql.execute(INSERT_APPOINTMENT, **values)
+        if reminders:
+            await self.sql.execute_many(INSERT_REMINDER, reminders)
 
     async def read(self, raw_id: str) -> AppointmentView:
         """One appointment."""

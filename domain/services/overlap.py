@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import BigInteger, bindparam, func, select
+from sqlalchemy import ARRAY, BigInteger, bindparam, select, text
 
 from domain.errors import Conflict
 from domain.models import Appointment, table
@@ -47,7 +47,12 @@ CHECKS = (
 )
 
 
-TIMETABLE_LOCK = Query(select(func.pg_advisory_xact_lock(bindparam("key", type_=BigInteger))))
+# One round trip for every key; unnest yields the keys in array order, so the lock order holds.
+TIMETABLE_LOCKS = Query(
+    text("SELECT pg_advisory_xact_lock(key) FROM unnest(:keys) AS timetable(key)").bindparams(
+        bindparam("keys", type_=ARRAY(BigInteger))
+    )
+)
 _KINDS = {"clinician_id": 1, "patient_id": 2}
 
 
@@ -63,8 +68,7 @@ async def ensure_no_overlap(sql: SqlRunner, candidate: Mapping[str, Any]) -> Non
     On PostgreSQL, queue behind other writes to the same timetables; the constraint decides.
     """
     if sql.dialect == "postgresql":
-        for key in timetable_keys(candidate):
-            await sql.execute(TIMETABLE_LOCK, key=key)
+        await sql.execute(TIMETABLE_LOCKS, keys=timetable_keys(candidate))
         return
     for column, query, code in CHECKS:
         if candidate.get(column) is None:
