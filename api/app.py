@@ -76,7 +76,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             problem_details_plugin(),
             StructlogPlugin(StructlogConfig(structlog_logging_config=logging_config, enable_middleware_logging=False)),
         ],
-        guards=[single_valued_query],
+        before_request=single_valued_query,  # controllers with their own hook call it too
         dependencies={
             "settings": Provide(lambda: settings, use_cache=True, sync_to_thread=False),
             "sql": sql_provider(settings),

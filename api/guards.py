@@ -20,9 +20,10 @@ def is_json(content_type: str) -> bool:
 
 
 async def require_json(request: Request[Any, Any, Any]) -> None:
-    """Refuse a body in another content type with 415 before reading it."""
+    """Refuse a body in another content type with 415 before reading it; query checks as everywhere."""
     if request.method in {"POST", "PUT", "PATCH"} and not is_json(request.headers.get("content-type", "")):
         raise HTTPException(status_code=415)
+    await single_valued_query(request)
 
 
 _DECLARED: dict[Any, frozenset[str]] = {}
@@ -40,8 +41,8 @@ def declared_query_parameters(handler: BaseRouteHandler) -> frozenset[str]:
     return declared
 
 
-# Async on purpose: Litestar runs a synchronous guard in a worker thread, a costly hop per request.
-async def single_valued_query(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
+# A before-request hook rather than a guard: Litestar copies the handler for every guard call.
+async def single_valued_query(connection: ASGIConnection[Any, Any, Any, Any]) -> None:
     """Every query parameter takes one value: a repeated one is refused (400) rather than half read.
 
     Left alone, the framework silently keeps the last value, so ``?status=active&status=missed``
@@ -50,6 +51,7 @@ async def single_valued_query(connection: ASGIConnection[Any, Any, Any, Any], ha
     if not connection.scope["query_string"]:
         return
     query = connection.query_params
-    repeated = sorted(key for key in declared_query_parameters(handler) if len(query.getall(key, [])) > 1)
+    declared = declared_query_parameters(connection.route_handler)
+    repeated = sorted(key for key in declared if len(query.getall(key, [])) > 1)
     if repeated:
         raise InvalidInput([FieldError(key, "query.invalid") for key in repeated])

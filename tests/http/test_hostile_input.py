@@ -17,6 +17,9 @@ async def test_a_query_parameter_given_twice_is_refused_not_half_read(client) ->
     response = await client.get("/appointments?status=active&status=missed&limit=5")
     assert field_codes(assert_problem(response, 400)) == {"status": "query.invalid"}
     assert (await client.get("/appointments?unread=1&unread=2")).status_code == 200, "unknown parameters are ignored"
+    for path, parameter in (("/patients?name=a&name=b", "name"), ("/clinicians?limit=1&limit=2", "limit"),
+                            ("/analytics/missed?period=day&period=week", "period")):  # fmt: skip
+        assert field_codes(assert_problem(await client.get(path), 400)) == {parameter: "query.invalid"}, path
 
 
 async def test_control_characters_in_a_search_are_400(client) -> None:
