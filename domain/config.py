@@ -37,6 +37,8 @@ class Settings(BaseSettings):
     upload_dir: Path = VAR_DIR / "uploads"
     # Rows per chunk of a bulk job: the unit of parallel, resumable work (memory grows with it).
     job_chunk_rows: int = Field(default=10_000, ge=1, le=1_000_000)
+    # A job with no chunk done for this long has lost its work with a worker: its chunks are sent again.
+    job_stall_seconds: float = Field(default=300.0, gt=0)
     cors_origins: Annotated[tuple[str, ...], NoDecode] = ()
     log_format: str = "console"
     log_level: str = "INFO"

@@ -85,7 +85,8 @@ def stale_after(settings: Settings) -> float:
 
 
 def beat_schedule(settings: Settings) -> dict[str, dict[str, Any]]:
-    """Celery beat's two small periodic tasks, every ``SCHEDULER_INTERVAL`` seconds."""
+    """Celery beat's small periodic tasks: reminders and the sweep every ``SCHEDULER_INTERVAL`` seconds,
+    the stalled-job check a few times per ``JOB_STALL_SECONDS``."""
     options = {"expires": stale_after(settings)}
     return {
         "dispatch-due-reminders": {
@@ -96,6 +97,11 @@ def beat_schedule(settings: Settings) -> dict[str, dict[str, Any]]:
         "store-missed-statuses": {
             "task": "panda.appointments.sweep_missed",
             "schedule": settings.scheduler_interval,
+            "options": options,
+        },
+        "resume-stalled-jobs": {
+            "task": "panda.jobs.resume_stalled",
+            "schedule": max(settings.scheduler_interval, settings.job_stall_seconds / 5),
             "options": options,
         },
     }

@@ -3,11 +3,13 @@
 Tasks are thin and idempotent: the state is in the database (see ``domain.jobs.runner``), so a
 task delivered twice does nothing the second time. When a worker starts it publishes a resume,
 which re-sends the work of every unfinished job: after a ``kill -9`` the jobs then finish
-without waiting for the broker to give back the lost worker's messages.
+without waiting for the broker to give back the lost worker's messages. The scheduler also
+resumes jobs that stalled while other workers ran on.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from typing import Any
 
@@ -22,6 +24,7 @@ from worker.celery_app import celery_app, run_in_process
 PLAN_TASK = "panda.jobs.plan"
 CHUNK_TASK = "panda.jobs.chunk"
 RESUME_TASK = "panda.jobs.resume"
+RESUME_STALLED_TASK = "panda.jobs.resume_stalled"
 MAX_RETRIES = 5
 
 log = structlog.get_logger("panda.jobs")
@@ -74,7 +77,21 @@ def run_chunk(self: Task, job_id: str, seq: int) -> str:
 @celery_app.task(name=RESUME_TASK)
 def resume_jobs() -> int:
     """Send again the work of every unfinished job; deliveries of work already done are no-ops."""
-    work = run_in_process(runner.unfinished_work)
+    return _send_again(run_in_process(runner.unfinished_work))
+
+
+@celery_app.task(name=RESUME_STALLED_TASK)
+def resume_stalled_jobs() -> int:
+    """Send again the work of jobs without progress for ``JOB_STALL_SECONDS`` (scheduled by beat).
+
+    A worker killed while others run on gives its unacknowledged chunks back only after the
+    broker's visibility timeout (hours); this notices the stall long before.
+    """
+    stalled_for = dt.timedelta(seconds=get_settings().job_stall_seconds)
+    return _send_again(run_in_process(lambda sessions: runner.unfinished_work(sessions, stalled_for)))
+
+
+def _send_again(work: list[tuple[uuid.UUID, list[int] | None]]) -> int:
     for job_id, pending in work:
         if pending is None:
             plan_job.apply_async((str(job_id),))

@@ -8,6 +8,7 @@ never a double count. The job's counts are the sums over its done chunks.
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from collections.abc import AsyncIterator, Mapping
 from pathlib import Path
@@ -105,7 +106,7 @@ async def _settle(sessions: Sessions, job: Mapping[str, Any], seq: int, rows: li
         # Shared lock: a cancel waits for this chunk, and after it no chunk stores anything.
         if await store.job_status(sql, job_id, shared_lock=True) != JobStatus.RUNNING:
             return False
-        if not await store.claim_chunk(sql, job_id, seq):
+        if not await store.claim_chunk(sql, job_id, seq, utcnow()):
             return False
         if kind is Kind.PATIENTS:
             await patients.settle(sql, job_id, importing, valid, outcome)
@@ -150,14 +151,26 @@ async def clean_up(sessions: Sessions, job_id: uuid.UUID) -> None:
         remove_upload(job["path"], job["format"])
 
 
-async def unfinished_work(sessions: Sessions) -> list[tuple[uuid.UUID, list[int] | None]]:
-    """Per unfinished job, its chunks still to do, or ``None`` when it has still to be planned."""
-    async with sessions() as session:
+async def unfinished_work(
+    sessions: Sessions, stalled_for: dt.timedelta | None = None
+) -> list[tuple[uuid.UUID, list[int] | None]]:
+    """Per unfinished job, its chunks still to do, or ``None`` when it has still to be planned.
+
+    With ``stalled_for``, only the jobs without progress for that long, each marked as resumed now.
+    """
+    now = utcnow()
+    async with sessions() as session, session.begin():
         sql = SessionRunner(session)
         work: list[tuple[uuid.UUID, list[int] | None]] = []
-        for job in await store.unfinished_jobs(sql):
+        jobs = await store.unfinished_jobs(sql)
+        if stalled_for is not None:
+            stalled = set(await store.stalled_jobs(sql, now - stalled_for))
+            jobs = [job for job in jobs if job["id"] in stalled]
+        for job in jobs:
             pending = None if job["total"] is None else await store.pending_chunks(sql, job["id"])
             work.append((job["id"], pending))
+            if stalled_for is not None:
+                await store.touch_job(sql, job["id"], now)
     for job_id, pending in work:
         if pending == []:
             await finish(sessions, job_id)

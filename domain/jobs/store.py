@@ -40,10 +40,10 @@ PENDING_SEQS = Query(
 CLAIM_CHUNK = Query(
     update(CHUNK)
     .where(CHUNK.c.job_id == bindparam("the_job"), CHUNK.c.seq == bindparam("the_seq"), CHUNK.c.status == PENDING)
-    .values(status=DONE)
+    .values(status=DONE, done_at=bindparam("done_at"))
     .returning(CHUNK.c.seq)
 )
-INSERT_CHUNK = Query(insert(CHUNK).values({c.name: bindparam(c.name) for c in CHUNK.c}))
+INSERT_CHUNK = Query(insert(CHUNK).values({c.name: bindparam(c.name) for c in CHUNK.c if c.name != "done_at"}))
 INSERT_ERROR = Query(insert(ERROR).values({c.name: bindparam(c.name) for c in ERROR.c}))
 ERROR_PAGE = Query(
     select(ERROR.c.row_number, ERROR.c.field, ERROR.c.code, ERROR.c.params)
@@ -149,13 +149,13 @@ async def pending_chunks(sql: SqlRunner, job_id: uuid.UUID) -> list[int]:
     return [int(row["seq"]) for row in await sql.fetch_all(PENDING_SEQS, job_id=job_id)]
 
 
-async def claim_chunk(sql: SqlRunner, job_id: uuid.UUID, seq: int) -> bool:
+async def claim_chunk(sql: SqlRunner, job_id: uuid.UUID, seq: int, now: dt.datetime) -> bool:
     """Mark the chunk done inside the caller's transaction; False if another delivery already did.
 
     The row stays locked until that transaction ends, so a concurrent delivery waits here and
     then finds the chunk done (or, if the first was killed, takes it over).
     """
-    return await sql.fetch_one(CLAIM_CHUNK, the_job=job_id, the_seq=seq) is not None
+    return await sql.fetch_one(CLAIM_CHUNK, the_job=job_id, the_seq=seq, done_at=now) is not None
 
 
 async def record_chunk(
@@ -212,3 +212,23 @@ async def unfinished_jobs(sql: SqlRunner) -> list[Mapping[str, Any]]:
     """Jobs still queued or running (for resuming after workers were lost)."""
     stmt = select(JOB.c.id, JOB.c.status, JOB.c.total).where(JOB.c.status.in_([s.value for s in ACTIVE_STATUSES]))
     return list(await sql.fetch_all(stmt))
+
+
+LAST_DONE = select(func.max(CHUNK.c.done_at)).where(CHUNK.c.job_id == JOB.c.id).scalar_subquery()
+
+
+async def stalled_jobs(sql: SqlRunner, stale_before: dt.datetime) -> list[uuid.UUID]:
+    """Unfinished jobs with no sign of progress since ``stale_before``: no chunk done, no resume."""
+    stmt = select(JOB.c.id, JOB.c.updated_at, LAST_DONE.label("last_done")).where(
+        JOB.c.status.in_([s.value for s in ACTIVE_STATUSES])
+    )
+    return [
+        row["id"]
+        for row in await sql.fetch_all(stmt)
+        if max(row["updated_at"], row["last_done"] or row["updated_at"]) < stale_before
+    ]
+
+
+async def touch_job(sql: SqlRunner, job_id: uuid.UUID, now: dt.datetime) -> None:
+    """Record that the job was just resumed, so it is not resumed again until it stalls anew."""
+    await sql.execute(update(JOB).where(JOB.c.id == job_id).values(updated_at=now))

@@ -49,6 +49,8 @@ class JobChunk(DefaultBase):
     invalid: Mapped[int] = mapped_column(Integer, default=0)
     duplicates: Mapped[int] = mapped_column(Integer, default=0)
     imported: Mapped[int] = mapped_column(Integer, default=0)
+    # When a worker finished it: a job whose newest chunk is old has stalled (see resume_stalled).
+    done_at: Mapped[dt.datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)
 
 
 class JobError(DefaultBase):

@@ -1,4 +1,5 @@
-"""A real worker killed with ``kill -9`` in the middle of an import: the job still ends exactly right.
+"""A real worker killed with ``kill -9`` in the middle of an import: the job still ends exactly right,
+whether a worker starts again or another one was running all along.
 
 PostgreSQL, Redis (database 6 of the machine's server, flushed before and after) and real
 prefork workers; the API runs in-process and hands the job to them through Redis.
@@ -7,6 +8,7 @@ prefork workers; the API runs in-process and hands the job to them through Redis
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -20,7 +22,7 @@ from bench.job_data import write_patient_csv
 from domain.config import Settings
 from domain.db import make_engine
 from tests.worker.conftest import flushed_redis_db
-from tests.worker.processes import Process, start_worker
+from tests.worker.processes import Process, start_beat, start_worker
 
 pytestmark = pytest.mark.slow
 
@@ -62,13 +64,14 @@ async def pg_jobs_settings(postgres_url: str, jobs_broker: str, tmp_path: Path) 
     yield settings
 
 
-def worker_env(settings: Settings) -> dict[str, str]:
+def worker_env(settings: Settings, **more: str) -> dict[str, str]:
     return {
         "DATABASE_URL": settings.database_url,
         "BROKER_URL": settings.broker_url,
         "UPLOAD_DIR": str(settings.upload_dir),
         "JOB_CHUNK_ROWS": str(settings.job_chunk_rows),
         "LOG_LEVEL": "INFO",
+        **more,
     }
 
 
@@ -83,42 +86,70 @@ async def wait_for(client: AsyncTestClient[Any], job_id: str, done: Any, what: s
     raise AssertionError(f"timed out waiting for {what}")
 
 
+async def _start_import(client: AsyncTestClient[Any], source: Path) -> str:
+    response = await client.post(
+        "/jobs?kind=patients&mode=import", content=source.read_bytes(), headers={"Content-Type": "text/csv"}
+    )
+    assert response.status_code == 202, response.text
+    return str(response.json()["id"])
+
+
+async def _kill_mid_job(client: AsyncTestClient[Any], job_id: str, worker: Process) -> None:
+    await wait_for(client, job_id, lambda job: job["processed"] >= ROWS // 5, "progress")
+    worker.kill_hard()
+    at_kill = (await client.get(f"/jobs/{job_id}")).json()
+    assert at_kill["status"] == "running" and at_kill["processed"] < ROWS, "the kill must land mid-job"
+
+
+async def _assert_undisturbed(client: AsyncTestClient[Any], job_id: str, rejections: list[Any]) -> None:
+    job = await wait_for(client, job_id, lambda job: job["status"] != "running", "the job to end")
+    assert {key: job[key] for key in ("status", "total", "processed", "valid", "invalid")} == {
+        "status": "succeeded",
+        "total": ROWS,
+        "processed": ROWS,
+        "valid": ROWS - len(rejections),
+        "invalid": len(rejections),
+    }
+    assert (job["duplicates"], job["imported"]) == (0, ROWS - len(rejections))
+    assert (await client.get("/patients?limit=1")).json()["total"] == ROWS - len(rejections)
+    reported = []
+    while len(reported) < len(rejections):
+        page = (await client.get(f"/jobs/{job_id}/errors?limit=500&offset={len(reported)}")).json()
+        assert page["total"] == len(rejections)
+        reported.extend((e["row"], e["field"], e["code"]) for e in page["items"])
+    assert reported == [(r.row, r.field, r.code) for r in rejections]
+
+
 async def test_kill_9_in_the_middle_then_the_job_finishes_with_the_undisturbed_counts(
     pg_jobs_settings: Settings, workers: list[Process], tmp_path: Path
 ) -> None:
     settings = pg_jobs_settings
     source = tmp_path / "patients.csv"
     rejections = write_patient_csv(source, ROWS)
-    first = start_worker(worker_env(settings), tmp_path, "w1")
-    workers.append(first)
+    workers.append(start_worker(worker_env(settings), tmp_path, "w1"))
 
     async with AsyncTestClient(app=create_app(settings)) as client:
-        response = await client.post(
-            "/jobs?kind=patients&mode=import", content=source.read_bytes(), headers={"Content-Type": "text/csv"}
-        )
-        assert response.status_code == 202, response.text
-        job_id = response.json()["id"]
-
-        at_kill = await wait_for(client, job_id, lambda job: job["processed"] >= ROWS // 5, "progress")
-        first.kill_hard()
-        at_kill = (await client.get(f"/jobs/{job_id}")).json()
-        assert at_kill["status"] == "running" and at_kill["processed"] < ROWS, "the kill must land mid-job"
-
+        job_id = await _start_import(client, source)
+        await _kill_mid_job(client, job_id, workers[0])
         workers.append(start_worker(worker_env(settings), tmp_path, "w2"))
-        job = await wait_for(client, job_id, lambda job: job["status"] != "running", "the job to end")
+        await _assert_undisturbed(client, job_id, rejections)
 
-        assert {key: job[key] for key in ("status", "total", "processed", "valid", "invalid")} == {
-            "status": "succeeded",
-            "total": ROWS,
-            "processed": ROWS,
-            "valid": ROWS - len(rejections),
-            "invalid": len(rejections),
-        }
-        assert (job["duplicates"], job["imported"]) == (0, ROWS - len(rejections))
-        assert (await client.get("/patients?limit=1")).json()["total"] == ROWS - len(rejections)
-        reported = []
-        while len(reported) < len(rejections):
-            page = (await client.get(f"/jobs/{job_id}/errors?limit=500&offset={len(reported)}")).json()
-            assert page["total"] == len(rejections)
-            reported.extend((e["row"], e["field"], e["code"]) for e in page["items"])
-        assert reported == [(r.row, r.field, r.code) for r in rejections]
+
+async def test_a_worker_killed_while_another_runs_on_loses_no_chunk(
+    pg_jobs_settings: Settings, workers: list[Process], tmp_path: Path
+) -> None:
+    """No worker starts again, so nothing resumes on start: the scheduler notices the stall instead
+    (the broker alone would hold the killed worker's chunks back for its visibility timeout, hours)."""
+    settings = pg_jobs_settings
+    source = tmp_path / "patients.csv"
+    rejections = write_patient_csv(source, ROWS)
+    env = worker_env(settings, SCHEDULER_INTERVAL="1", JOB_STALL_SECONDS="3")
+    workers.extend([start_worker(env, tmp_path, "w1"), start_worker(env, tmp_path, "w2")])
+    workers.append(start_beat(env, tmp_path))
+
+    async with AsyncTestClient(app=create_app(settings)) as client:
+        job_id = await _start_import(client, source)
+        await _kill_mid_job(client, job_id, workers[0])
+        await _assert_undisturbed(client, job_id, rejections)
+        resumed = re.compile(r"panda\.jobs\.resume_stalled\[[^]]+\] succeeded in [0-9.]+s: [1-9]")
+        assert resumed.search(workers[1].log()), "the survivor must have resumed the stalled job"
