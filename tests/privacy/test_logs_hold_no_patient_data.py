@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import re
 import time
 from typing import Any
 
@@ -152,7 +153,7 @@ async def test_no_process_logs_patient_data(stack: Stack) -> None:
             await tour.call("GET", f"/fhir/Patient/{person.nhs_number}", 404)
 
     logged = stack.logs()
-    assert logged.count('"event": "request"') > 100, "the API must have logged its requests"
+    assert len(re.findall(r'"event": ?"request"', logged)) > 100, "the API must have logged its requests"
     assert "reminders.drained" in logged, "the worker must have logged its sends"
     assert leaks(logged, persons) == {}, "personal data found in the logs"
 

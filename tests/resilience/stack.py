@@ -7,6 +7,7 @@ privacy test searches these files, the fault tests read them when something fail
 
 from __future__ import annotations
 
+import re
 import sys
 import time
 from collections.abc import Mapping
@@ -98,8 +99,8 @@ class Stack:
 
     def errors(self) -> str:
         """The log lines that report errors (for a failing test's message)."""
-        markers = ('"level": "error"', '"level": "critical"', "unavailable", "Traceback", "ERROR", "CRITICAL", "died")
-        return "\n".join(line for line in self.logs().splitlines() if any(m in line for m in markers))[-6000:]
+        markers = re.compile(r'"level": ?"(error|critical)"|unavailable|Traceback|ERROR|CRITICAL|died')
+        return "\n".join(line for line in self.logs().splitlines() if markers.search(line))[-6000:]
 
     def stop(self) -> None:
         """Stop every process (SIGTERM to each group, then SIGKILL what lingers)."""
