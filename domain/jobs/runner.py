@@ -162,10 +162,10 @@ async def unfinished_work(
     async with sessions() as session, session.begin():
         sql = SessionRunner(session)
         work: list[tuple[uuid.UUID, list[int] | None]] = []
-        jobs = await store.unfinished_jobs(sql)
-        if stalled_for is not None:
-            stalled = set(await store.stalled_jobs(sql, now - stalled_for))
-            jobs = [job for job in jobs if job["id"] in stalled]
+        if stalled_for is None:
+            jobs = await store.unfinished_jobs(sql)
+        else:
+            jobs = await store.stalled_jobs(sql, now - stalled_for)
         for job in jobs:
             pending = None if job["total"] is None else await store.pending_chunks(sql, job["id"])
             work.append((job["id"], pending))

@@ -217,13 +217,14 @@ async def unfinished_jobs(sql: SqlRunner) -> list[Mapping[str, Any]]:
 LAST_DONE = select(func.max(CHUNK.c.done_at)).where(CHUNK.c.job_id == JOB.c.id).scalar_subquery()
 
 
-async def stalled_jobs(sql: SqlRunner, stale_before: dt.datetime) -> list[uuid.UUID]:
-    """Unfinished jobs with no sign of progress since ``stale_before``: no chunk done, no resume."""
-    stmt = select(JOB.c.id, JOB.c.updated_at, LAST_DONE.label("last_done")).where(
+async def stalled_jobs(sql: SqlRunner, stale_before: dt.datetime) -> list[Mapping[str, Any]]:
+    """The unfinished jobs (as :func:`unfinished_jobs`) with no sign of progress since ``stale_before``:
+    no chunk done, no resume."""
+    stmt = select(JOB.c.id, JOB.c.status, JOB.c.total, JOB.c.updated_at, LAST_DONE.label("last_done")).where(
         JOB.c.status.in_([s.value for s in ACTIVE_STATUSES])
     )
     return [
-        row["id"]
+        row
         for row in await sql.fetch_all(stmt)
         if max(row["updated_at"], row["last_done"] or row["updated_at"]) < stale_before
     ]

@@ -20,12 +20,12 @@ from domain.services.appointment_queries import AppointmentFilter, fetch_appoint
 from domain.services.directory import resolve_entity
 from domain.services.overlap import ensure_no_overlap
 from domain.services.reminders import (
-    INSERT_REMINDER,
     cancel_reminders,
     insert_with_reminders,
     planned_reminders,
     reminder_arrays,
     schedule_reminders,
+    store_reminders,
 )
 from domain.sql import ConstraintViolation, Query, SessionRunner, SqlRunner, in_transaction
 
@@ -145,8 +145,7 @@ class AppointmentService:
             await self.sql.execute(INSERT_WITH_REMINDERS, **values, **reminder_arrays(reminders))
             return
         await self.sql.execute(INSERT_APPOINTMENT, **values)
-        if reminders:
-            await self.sql.execute_many(INSERT_REMINDER, reminders)
+        await store_reminders(self.sql, reminders)
 
     async def read(self, raw_id: str) -> AppointmentView:
         """One appointment."""

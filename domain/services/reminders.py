@@ -48,7 +48,11 @@ def planned_reminders(appointment_id: uuid.UUID, start: dt.datetime) -> list[dic
 
 async def schedule_reminders(sql: SqlRunner, appointment_id: uuid.UUID, start: dt.datetime) -> None:
     """Plan the reminders of an active appointment at the configured offsets before its start."""
-    rows = planned_reminders(appointment_id, start)
+    await store_reminders(sql, planned_reminders(appointment_id, start))
+
+
+async def store_reminders(sql: SqlRunner, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Insert planned reminder rows (none is fine)."""
     if rows:
         await sql.execute_many(INSERT_REMINDER, rows)
 
