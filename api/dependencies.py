@@ -76,9 +76,9 @@ async def provide_patients(sql: NamedDependency[Any]) -> PatientService:
     return PatientService(sql=sql)
 
 
-async def provide_appointments(sql: NamedDependency[Any]) -> AppointmentService:
-    """Appointment use cases on this request's connection."""
-    return AppointmentService(sql=sql)
+async def provide_appointments(sql: NamedDependency[Any], settings: NamedDependency[Settings]) -> AppointmentService:
+    """Appointment use cases on this request's connection, with the configured reminders."""
+    return AppointmentService(sql=sql, reminders=settings.reminder_policy)
 
 
 async def provide_clinicians(db_session: NamedDependency[AsyncSession]) -> ClinicianService:

@@ -11,6 +11,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from domain.errors import RuleViolation
 from domain.rules.durations import parse_minutes
+from domain.rules.reminders import ReminderPolicy
 
 VAR_DIR = Path("var")
 
@@ -78,6 +79,11 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return tuple(origin.strip() for origin in value.split(",") if origin.strip())
         return tuple(value)  # type: ignore[arg-type]
+
+    @property
+    def reminder_policy(self) -> ReminderPolicy:
+        """The reminders every booking gets, as the booking rules take them."""
+        return ReminderPolicy(offsets_minutes=self.reminder_offsets, channel=self.reminder_channel)
 
     @property
     def is_sqlite(self) -> bool:

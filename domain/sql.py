@@ -15,7 +15,7 @@ from typing import Any, Protocol, TypeVar, cast
 import asyncpg
 from sqlalchemy import ClauseElement, Executable
 from sqlalchemy.dialects.postgresql.asyncpg import dialect as asyncpg_dialect
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.compiler import SQLCompiler
 
@@ -112,46 +112,38 @@ class AsyncpgRunner:
         sql, args = self._prepare(query, params)
         try:
             return await self.connection.fetchrow(sql, *args)  # type: ignore[no-any-return]
-        except asyncpg.IntegrityConstraintViolationError as exc:
-            raise _violation(exc) from None
-        except asyncpg.TransactionRollbackError:
-            raise TransientConflict from None
+        except _ASYNCPG_ERRORS as exc:
+            raise translated_error(exc) from None
 
     async def fetch_all(self, query: Query | Executable, **params: Any) -> Sequence[Mapping[str, Any]]:
         sql, args = self._prepare(query, params)
         try:
             return await self.connection.fetch(sql, *args)  # type: ignore[no-any-return]
-        except asyncpg.IntegrityConstraintViolationError as exc:
-            raise _violation(exc) from None
-        except asyncpg.TransactionRollbackError:
-            raise TransientConflict from None
+        except _ASYNCPG_ERRORS as exc:
+            raise translated_error(exc) from None
 
     async def scalar(self, query: Query | Executable, **params: Any) -> Any:
         sql, args = self._prepare(query, params)
         try:
             return await self.connection.fetchval(sql, *args)
-        except asyncpg.IntegrityConstraintViolationError as exc:
-            raise _violation(exc) from None
-        except asyncpg.TransactionRollbackError:
-            raise TransientConflict from None
+        except _ASYNCPG_ERRORS as exc:
+            raise translated_error(exc) from None
 
     async def execute(self, query: Query | Executable, **params: Any) -> None:
         sql, args = self._prepare(query, params)
         try:
             await self.connection.execute(sql, *args)
-        except asyncpg.IntegrityConstraintViolationError as exc:
-            raise _violation(exc) from None
-        except asyncpg.TransactionRollbackError:
-            raise TransientConflict from None
+        except _ASYNCPG_ERRORS as exc:
+            raise translated_error(exc) from None
 
     async def execute_many(self, query: Query, rows: Sequence[Mapping[str, Any]]) -> None:
+        if not rows:
+            return
         prepared = [self._prepare(query, row)[1] for row in rows]
         try:
             await self.connection.executemany(query.for_asyncpg()[0], prepared)
-        except asyncpg.IntegrityConstraintViolationError as exc:
-            raise _violation(exc) from None
-        except asyncpg.TransactionRollbackError:
-            raise TransientConflict from None
+        except _ASYNCPG_ERRORS as exc:
+            raise translated_error(exc) from None
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[None]:
@@ -160,12 +152,8 @@ class AsyncpgRunner:
             yield
 
 
-def _violation(exc: asyncpg.IntegrityConstraintViolationError) -> ConstraintViolation:
-    return ConstraintViolation(str(getattr(exc, "constraint_name", "") or exc).lower())
-
-
 class SessionRunner:
-    """Runs statements in a SQLAlchemy session's transaction; its owner commits or rolls back."""
+    """Runs statements in a SQLAlchemy session (any database), with the same contract as :class:`AsyncpgRunner`."""
 
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
@@ -175,45 +163,78 @@ class SessionRunner:
     def _statement(query: Query | Executable) -> Executable:
         return query.statement if isinstance(query, Query) else query
 
+    async def _execute(self, query: Query | Executable, params: Any) -> Any:
+        try:
+            return await self.session.execute(self._statement(query), params or None)
+        except DBAPIError as exc:
+            mapped = translated_error(exc)
+            if mapped is exc:
+                raise
+            raise mapped from None
+
     async def fetch_one(self, query: Query | Executable, **params: Any) -> Mapping[str, Any] | None:
-        async with _translated_sqlalchemy_errors():
-            result = await self.session.execute(self._statement(query), params or None)
-            if not result.returns_rows:  # type: ignore[attr-defined]
-                return None
-            return cast("Mapping[str, Any] | None", result.mappings().one_or_none())
+        result = await self._execute(query, params)
+        if not result.returns_rows:
+            return None
+        return cast("Mapping[str, Any] | None", result.mappings().one_or_none())
 
     async def fetch_all(self, query: Query | Executable, **params: Any) -> Sequence[Mapping[str, Any]]:
-        result = await self.session.execute(self._statement(query), params or None)
+        result = await self._execute(query, params)
         return cast("list[Mapping[str, Any]]", list(result.mappings().all()))
 
     async def scalar(self, query: Query | Executable, **params: Any) -> Any:
-        async with _translated_sqlalchemy_errors():
-            return (await self.session.execute(self._statement(query), params or None)).scalar()
+        return (await self._execute(query, params)).scalar()
 
     async def execute(self, query: Query | Executable, **params: Any) -> None:
-        async with _translated_sqlalchemy_errors():
-            await self.session.execute(self._statement(query), params or None)
+        await self._execute(query, params)
 
     async def execute_many(self, query: Query, rows: Sequence[Mapping[str, Any]]) -> None:
         if rows:
-            async with _translated_sqlalchemy_errors():
-                await self.session.execute(self._statement(query), list(rows))
+            await self._execute(query, list(rows))
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[None]:
-        """The session is already in its owner's transaction: a failed use case is rolled back there."""
-        yield
+        """A transaction (a savepoint when the session is already in one); rolled back if the block raises.
+
+        Inside a unit of work its owner began (a request on SQLite, a job chunk) the savepoint lets
+        :func:`in_transaction` undo a failed attempt without losing what came before it.
+        """
+        if self.session.in_transaction():
+            async with self.session.begin_nested():
+                yield
+        else:
+            async with self.session.begin():
+                yield
 
 
-@asynccontextmanager
-async def _translated_sqlalchemy_errors() -> AsyncIterator[None]:
-    try:
-        yield
-    except IntegrityError as exc:
-        cause: BaseException | None = exc.orig
-        while cause is not None:
-            name = getattr(cause, "constraint_name", None)
-            if name:
-                raise ConstraintViolation(str(name).lower()) from None
-            cause = cause.__cause__
-        raise ConstraintViolation(str(exc.orig).lower()) from None
+# PostgreSQL SQLSTATE class 40: the transaction was rolled back (deadlock, serialisation failure).
+_TRANSACTION_ROLLBACK = "40"
+_ASYNCPG_ERRORS = (asyncpg.IntegrityConstraintViolationError, asyncpg.TransactionRollbackError)
+
+
+def translated_error(exc: BaseException) -> BaseException:
+    """The contract's error for a driver error: :class:`ConstraintViolation`, :class:`TransientConflict`,
+    or ``exc`` itself when it is neither. Works on asyncpg's errors and on SQLAlchemy's wrappers of any
+    driver's; the translations carry no statement text or values (they can hold patient data)."""
+    if isinstance(exc, asyncpg.IntegrityConstraintViolationError):
+        return ConstraintViolation(str(getattr(exc, "constraint_name", "") or type(exc).__name__).lower())
+    if isinstance(exc, asyncpg.TransactionRollbackError):
+        return TransientConflict()
+    if isinstance(exc, DBAPIError):
+        sqlstate = str(getattr(exc.orig, "sqlstate", None) or "")
+        if sqlstate.startswith(_TRANSACTION_ROLLBACK):
+            return TransientConflict()
+        if isinstance(exc, IntegrityError):
+            return ConstraintViolation(_constraint_name(exc))
+    return exc
+
+
+def _constraint_name(exc: IntegrityError) -> str:
+    """The violated constraint's name (asyncpg says it; SQLite only says it in its message)."""
+    cause: BaseException | None = exc.orig
+    while cause is not None:
+        name = getattr(cause, "constraint_name", None)
+        if name:
+            return str(name).lower()
+        cause = cause.__cause__
+    return str(exc.orig).lower()

@@ -83,10 +83,11 @@ def load_examples() -> None:
     from panda.examples import load_examples as load
 
     async def run() -> None:
-        engine = make_engine(get_settings())
+        settings = get_settings()
+        engine = make_engine(settings)
         from sqlalchemy.ext.asyncio import async_sessionmaker
 
-        outcome = await load(async_sessionmaker(engine, expire_on_commit=False))
+        outcome = await load(async_sessionmaker(engine, expire_on_commit=False), settings.reminder_policy)
         await engine.dispose()
         for kind, counts in outcome.items():
             click.echo(f"{kind}: " + ", ".join(f"{code} {n}" for code, n in sorted(counts.items())))

@@ -11,8 +11,12 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from domain.errors import DomainError
 from domain.inputs import AppointmentCreate, PatientCreate, parse_input
+from domain.rules.reminders import ReminderPolicy
 from domain.services.appointments import AppointmentService
 from domain.services.patients import PatientService
+
+# The contract's defaults (24 h and 2 h before, outbox), for callers that pass no settings.
+DEFAULT_REMINDERS = ReminderPolicy()
 
 
 def example_rows(name: str) -> list[dict[str, Any]]:
@@ -22,7 +26,9 @@ def example_rows(name: str) -> list[dict[str, Any]]:
     return rows
 
 
-async def load_examples(sessions: async_sessionmaker[Any]) -> dict[str, Counter[str]]:
+async def load_examples(
+    sessions: async_sessionmaker[Any], reminders: ReminderPolicy = DEFAULT_REMINDERS
+) -> dict[str, Counter[str]]:
     """Store every example patient, then every appointment; one transaction per record, like the API."""
     outcome: dict[str, Counter[str]] = {"patients": Counter(), "appointments": Counter()}
     for row in example_rows("example_patients.json"):
@@ -30,7 +36,7 @@ async def load_examples(sessions: async_sessionmaker[Any]) -> dict[str, Counter[
             outcome["patients"][await _store(PatientService(session=session).register, PatientCreate, row)] += 1
     for row in example_rows("example_appointments.json"):
         async with sessions() as session, session.begin():
-            service = AppointmentService(session=session)
+            service = AppointmentService(session=session, reminders=reminders)
             outcome["appointments"][await _store(service.book, AppointmentCreate, row)] += 1
     return outcome
 

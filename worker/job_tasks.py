@@ -68,7 +68,8 @@ def plan_job(self: Task, job_id: str) -> int:
 def run_chunk(self: Task, job_id: str, seq: int) -> str:
     """Validate (and import) one chunk, once."""
     try:
-        return run_in_process(lambda sessions: runner.run_chunk(sessions, uuid.UUID(job_id), seq))
+        reminders = get_settings().reminder_policy
+        return run_in_process(lambda sessions: runner.run_chunk(sessions, uuid.UUID(job_id), seq, reminders))
     except Exception as exc:  # noqa: BLE001 - any failure is retried, then ends the job
         _retry(self, exc, job_id)
         return "failed"

@@ -31,9 +31,12 @@ from domain.jobs.readers import Row
 from domain.jobs.validate import check_appointment
 from domain.models import Appointment, Clinician, Department, Patient
 from domain.rules import Status
+from domain.rules.booking import BookingPlan, plan_booking
+from domain.rules.reminders import ReminderPolicy
+from domain.services.booking import appointment_row
 from domain.services.directory import resolve_entity
 from domain.services.overlap import CHECKS
-from domain.services.reminders import schedule_reminders
+from domain.services.reminders import reminder_rows, store_reminders
 from domain.sql import SqlRunner
 
 APPOINTMENT = cast("Table", Appointment.__table__)
@@ -48,14 +51,21 @@ OVERLAP_FIELD = "time"
 
 @dataclass
 class Booking:
-    """A row that passed the input rules, on its way to being stored."""
+    """A row that passed the input rules and the booking plan, on its way to being stored."""
 
     number: int
     data: AppointmentCreate
     id: uuid.UUID
-    end: dt.datetime
-    status: Status
+    plan: BookingPlan
     patient_id: int
+
+    @property
+    def end(self) -> dt.datetime:
+        return self.plan.end
+
+    @property
+    def status(self) -> Status:
+        return self.plan.status
 
 
 def derived_id(data: AppointmentCreate) -> uuid.UUID:
@@ -68,7 +78,12 @@ def derived_id(data: AppointmentCreate) -> uuid.UUID:
 
 
 async def settle(
-    sql: SqlRunner, job_id: uuid.UUID, importing: bool, rows: Sequence[Row], now: dt.datetime
+    sql: SqlRunner,
+    job_id: uuid.UUID,
+    importing: bool,
+    rows: Sequence[Row],
+    now: dt.datetime,
+    reminders: ReminderPolicy,
 ) -> ChunkOutcome:
     """Validate a chunk against the rules and the stored data, and (importing) store its new rows."""
     outcome = ChunkOutcome()
@@ -79,17 +94,21 @@ async def settle(
             parsed.append((row.number, checked))
         else:
             outcome.reject(row.number, checked)
-    bookings = await _bookable(sql, parsed, now, outcome)
+    bookings = await _bookable(sql, parsed, now, reminders, outcome)
     fresh = await _without_duplicates(sql, job_id, importing, bookings, outcome)
     accepted = await _without_overlaps(sql, fresh, outcome)
     outcome.valid += len(accepted)
     if importing and accepted:
-        await _store(sql, accepted, now, outcome)
+        await _store(sql, accepted, now, reminders, outcome)
     return outcome
 
 
 async def _bookable(
-    sql: SqlRunner, parsed: Sequence[tuple[int, AppointmentCreate]], now: dt.datetime, outcome: ChunkOutcome
+    sql: SqlRunner,
+    parsed: Sequence[tuple[int, AppointmentCreate]],
+    now: dt.datetime,
+    reminders: ReminderPolicy,
+    outcome: ChunkOutcome,
 ) -> list[Booking]:
     """Rows whose patient is stored and whose status may be created as it is."""
     patients: dict[str, int] = {}
@@ -102,13 +121,11 @@ async def _bookable(
             outcome.reject(number, [FieldError("patient", "patient.unknown")])
             continue
         try:
-            rules.check_create_status(data.status, data.time, now)
+            plan = plan_booking(data.status, data.time, data.duration, now, reminders)
         except Conflict as exc:
             outcome.reject(number, [FieldError("status", exc.code, exc.params)])
             continue
-        end = data.time + dt.timedelta(minutes=data.duration)
-        status = rules.stored_status_on_create(data.status, end, now)
-        bookings.append(Booking(number, data, derived_id(data), end, status, patients[data.patient]))
+        bookings.append(Booking(number, data, derived_id(data), plan, patients[data.patient]))
     return bookings
 
 
@@ -175,7 +192,9 @@ async def _without_overlaps(sql: SqlRunner, bookings: Sequence[Booking], outcome
     return accepted
 
 
-async def _store(sql: SqlRunner, bookings: Sequence[Booking], now: dt.datetime, outcome: ChunkOutcome) -> None:
+async def _store(
+    sql: SqlRunner, bookings: Sequence[Booking], now: dt.datetime, reminders: ReminderPolicy, outcome: ChunkOutcome
+) -> None:
     """Insert the accepted rows; a row a concurrent writer beat us to is a duplicate or an overlap."""
     entities: dict[tuple[str, str], int] = {}
     for booking in bookings:
@@ -201,26 +220,26 @@ async def _store(sql: SqlRunner, bookings: Sequence[Booking], now: dt.datetime, 
             continue
         outcome.valid -= 1
         outcome.reject(booking.number, [FieldError(OVERLAP_FIELD, await _overlap_code(sql, row))])
-    for booking in bookings:
-        if booking.id in stored and booking.status is Status.ACTIVE:
-            await schedule_reminders(sql, booking.id, booking.data.time)
+    planned = [
+        row
+        for booking in bookings
+        if booking.id in stored
+        for row in reminder_rows(booking.id, booking.plan.reminders_due, reminders.channel, now)
+    ]
+    await store_reminders(sql, planned)
 
 
 def _columns(booking: Booking, entities: dict[tuple[str, str], int], now: dt.datetime) -> dict[str, Any]:
     data = booking.data
-    return {
-        "id": booking.id,
-        "patient_id": booking.patient_id,
-        "clinician_id": entities[("clinician", rules.entity_key(data.clinician))],
-        "department_id": entities[("department", rules.entity_key(data.department))],
-        "status": booking.status.value,
-        "starts_at": data.time,
-        "ends_at": booking.end,
-        "duration_minutes": data.duration,
-        "postcode": data.postcode,
-        "created_at": now,
-        "updated_at": now,
-    }
+    return appointment_row(
+        booking.id,
+        patient_id=booking.patient_id,
+        clinician_id=entities[("clinician", rules.entity_key(data.clinician))],
+        department_id=entities[("department", rules.entity_key(data.department))],
+        plan=booking.plan,
+        postcode=data.postcode,
+        now=now,
+    )
 
 
 async def _overlap_code(sql: SqlRunner, row: dict[str, Any]) -> str:

@@ -26,6 +26,7 @@ from domain.jobs.formats import Format, JobStatus, Kind, Mode, UnreadableFile
 from domain.jobs.outcome import ChunkOutcome
 from domain.jobs.readers import Row, read_span
 from domain.jobs.scan import Span, plan_spans
+from domain.rules.reminders import ReminderPolicy
 from domain.sql import SessionRunner
 
 Sessions = async_sessionmaker[AsyncSession]
@@ -68,7 +69,7 @@ async def plan_job(sessions: Sessions, job_id: uuid.UUID, settings: Settings) ->
     return pending
 
 
-async def run_chunk(sessions: Sessions, job_id: uuid.UUID, seq: int) -> str:
+async def run_chunk(sessions: Sessions, job_id: uuid.UUID, seq: int, reminders: ReminderPolicy) -> str:
     """Do one chunk (unless done or the job is over); return what happened, for the task's result."""
     async with sessions() as session:
         sql = SessionRunner(session)
@@ -89,12 +90,14 @@ async def run_chunk(sessions: Sessions, job_id: uuid.UUID, seq: int) -> str:
         # Cancelled meanwhile (the upload is deleted then), or the upload was lost.
         await fail_job(sessions, job_id, "file.missing", {})
         return "failed"
-    done = await _settle(sessions, job, seq, rows)
+    done = await _settle(sessions, job, seq, rows, reminders)
     await finish(sessions, job_id)
     return "done" if done else "already-done"
 
 
-async def _settle(sessions: Sessions, job: Mapping[str, Any], seq: int, rows: list[Row]) -> bool:
+async def _settle(
+    sessions: Sessions, job: Mapping[str, Any], seq: int, rows: list[Row], reminders: ReminderPolicy
+) -> bool:
     job_id = job["id"]
     importing = job["mode"] == Mode.IMPORT
     kind = Kind(job["kind"])
@@ -111,7 +114,7 @@ async def _settle(sessions: Sessions, job: Mapping[str, Any], seq: int, rows: li
         if kind is Kind.PATIENTS:
             await patients.settle(sql, job_id, importing, valid, outcome)
         else:
-            outcome = await appointments.settle(sql, job_id, importing, rows, utcnow())
+            outcome = await appointments.settle(sql, job_id, importing, rows, utcnow(), reminders)
         await store.record_chunk(sql, job_id, seq, outcome.counts(), outcome.errors)
     _log_chunk(job_id, seq, outcome)
     return True
@@ -185,5 +188,5 @@ async def run_here(sessions: Sessions, job_id: uuid.UUID, settings: Settings) ->
     for seq in await plan_job(sessions, job_id, settings):
         async with sessions() as session:
             chunk = await store.chunk(SessionRunner(session), job_id, seq)
-        await run_chunk(sessions, job_id, seq)
+        await run_chunk(sessions, job_id, seq, settings.reminder_policy)
         yield 0 if chunk is None else int(chunk["rows"])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
+from dataclasses import dataclass
 from enum import StrEnum
 
 from domain.rules.status import Status, effective_status
@@ -26,6 +27,17 @@ class SkipReason(StrEnum):
     APPOINTMENT_NOT_ACTIVE = "appointment.not_active"
     APPOINTMENT_STARTED = "appointment.started"
     NO_CONTACT = "contact.missing"
+
+
+@dataclass(frozen=True)
+class ReminderPolicy:
+    """Which reminders a booking gets: offsets before the start (minutes) and the channel.
+
+    Built from the settings by the composition roots (``Settings.reminder_policy``) and passed in.
+    """
+
+    offsets_minutes: tuple[int, ...] = (24 * 60, 2 * 60)
+    channel: str = "outbox"
 
 
 def plan_reminders(start: dt.datetime, now: dt.datetime, offsets_minutes: Iterable[int]) -> list[dt.datetime]:

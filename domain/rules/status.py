@@ -6,6 +6,8 @@ import datetime as dt
 from enum import StrEnum
 from typing import Any
 
+from sqlalchemy import ColumnElement, and_, or_
+
 from domain.errors import Conflict, RuleViolation
 
 
@@ -37,18 +39,37 @@ def effective_status(stored: Status | str, end: dt.datetime, now: dt.datetime) -
     return status
 
 
+def ended_while_active_sql(
+    stored: ColumnElement[Any], end: ColumnElement[Any], now: dt.datetime
+) -> ColumnElement[bool]:
+    """SQL: still stored ``active`` although its end has passed (what the sweep stores as ``missed``)."""
+    return and_(stored == Status.ACTIVE.value, end <= now)
+
+
+def effective_status_is_sql(
+    status: Status, stored: ColumnElement[Any], end: ColumnElement[Any], now: dt.datetime
+) -> ColumnElement[bool]:
+    """SQL form of ``effective_status(stored, end, now) is status``, for filters and reports.
+
+    Written on the stored columns, so PostgreSQL can use the ``(status, ends_at)`` index.
+    """
+    if status is Status.ACTIVE:
+        return and_(stored == Status.ACTIVE.value, end > now)
+    if status is Status.MISSED:
+        return or_(stored == Status.MISSED.value, ended_while_active_sql(stored, end, now))
+    return stored == status.value
+
+
 def stored_status_on_create(requested: Status, end: dt.datetime, now: dt.datetime) -> Status:
     """Historical records keep their status, but a past ``active`` one is stored as ``missed``."""
     return effective_status(requested, end, now)
 
 
-def check_create_status(
-    requested: Status, start: dt.datetime, now: dt.datetime, end: dt.datetime | None = None
-) -> None:
+def check_create_status(requested: Status, start: dt.datetime, now: dt.datetime, end: dt.datetime) -> None:
     """A record cannot be attended before it starts, nor missed before it ends."""
     if requested is Status.ATTENDED and start > now:
         raise Conflict("status.attended_in_future")
-    if requested is Status.MISSED and end is not None and end > now:
+    if requested is Status.MISSED and end > now:
         raise Conflict("status.not_ended")
 
 

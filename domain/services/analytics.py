@@ -22,7 +22,7 @@ from typing import Any
 import msgspec
 from advanced_alchemy.repository import SQLAlchemyAsyncRepository
 from advanced_alchemy.service import SQLAlchemyAsyncRepositoryService
-from sqlalchemy import ColumnElement, Select, and_, case, cast, func, literal_column, or_, select, text
+from sqlalchemy import ColumnElement, Select, case, cast, func, literal_column, or_, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.types import Date
 
@@ -31,6 +31,7 @@ from domain.errors import FieldChecker, FieldError
 from domain.models import Appointment, Clinician, Department, table
 from domain.rules import Status, check_search_text, entity_key
 from domain.rules.periods import GroupBy, Period, parse_group_by, parse_period, parse_range_bound, period_start
+from domain.rules.status import effective_status_is_sql
 
 APPOINTMENT = table(Appointment)
 GROUP_TABLES = {GroupBy.CLINICIAN: table(Clinician), GroupBy.DEPARTMENT: table(Department)}
@@ -110,8 +111,8 @@ def counted_condition(now: dt.datetime) -> ColumnElement[bool]:
     """Ended and not cancelled: attended, stored missed, or active with its end passed."""
     col = APPOINTMENT.c
     return or_(
-        col.status.in_((Status.ATTENDED, Status.MISSED)),
-        and_(col.status == Status.ACTIVE, col.ends_at <= now),
+        effective_status_is_sql(Status.ATTENDED, col.status, col.ends_at, now),
+        effective_status_is_sql(Status.MISSED, col.status, col.ends_at, now),
     )
 
 

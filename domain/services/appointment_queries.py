@@ -8,12 +8,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, bindparam, func, or_, select
+from sqlalchemy import ColumnElement, Select, bindparam, func, select
 
 from domain.errors import FieldChecker, NotFound
 from domain.models import Appointment, Clinician, Department, Patient, table
 from domain.rules import Status, check_search_text, entity_key, normalise_nhs_number, parse_aware_datetime
-from domain.rules.status import parse_status
+from domain.rules.status import effective_status_is_sql, parse_status
 from domain.sql import Query, SqlRunner
 
 APPOINTMENT = table(Appointment)
@@ -70,12 +70,7 @@ def parse_filter(
 
 def status_condition(status: Status, now: dt.datetime) -> ColumnElement[bool]:
     """SQL for the *effective* status: an ended ``active`` row counts as ``missed``."""
-    col = APPOINTMENT.c
-    if status is Status.ACTIVE:
-        return and_(col.status == Status.ACTIVE.value, col.ends_at > now)
-    if status is Status.MISSED:
-        return or_(col.status == Status.MISSED.value, and_(col.status == Status.ACTIVE.value, col.ends_at <= now))
-    return col.status == status.value
+    return effective_status_is_sql(status, APPOINTMENT.c.status, APPOINTMENT.c.ends_at, now)
 
 
 def filter_conditions(filters: AppointmentFilter, now: dt.datetime) -> list[ColumnElement[bool]]:

@@ -15,15 +15,18 @@ from domain.errors import Conflict, DomainError, FieldError, InvalidInput, NotFo
 from domain.inputs import AppointmentCreate, AppointmentUpdate, set_fields
 from domain.models import Appointment, Clinician, Department, Patient, table
 from domain.rules import Status
+from domain.rules.booking import BookingPlan, plan_booking
+from domain.rules.reminders import ReminderPolicy
 from domain.schemas import AppointmentView, Page, appointment_view
 from domain.services.appointment_queries import AppointmentFilter, fetch_appointment, fetch_page
+from domain.services.booking import appointment_row
 from domain.services.directory import resolve_entity
 from domain.services.overlap import ensure_no_overlap
 from domain.services.reminders import (
     cancel_reminders,
     insert_with_reminders,
-    planned_reminders,
     reminder_arrays,
+    reminder_rows,
     schedule_reminders,
     store_reminders,
 )
@@ -83,18 +86,19 @@ def overlap_conflict(exc: ConstraintViolation) -> DomainError:
 class AppointmentService:
     """Every use case about appointments, on a SQLAlchemy session or a raw driver connection."""
 
-    def __init__(self, session: AsyncSession | None = None, *, sql: SqlRunner | None = None) -> None:
+    def __init__(
+        self, session: AsyncSession | None = None, *, sql: SqlRunner | None = None, reminders: ReminderPolicy
+    ) -> None:
         if sql is None:
             assert session is not None, "a session or a SQL runner is needed"
             sql = SessionRunner(session)
         self.sql = sql
+        self.reminders = reminders
 
     async def book(self, data: AppointmentCreate) -> AppointmentView:
         """Create an appointment (new or historical); its reminders are planned if it is active."""
         now = utcnow()
-        end = data.time + dt.timedelta(minutes=data.duration)
-        rules.check_create_status(data.status, data.time, now, end)
-        status = rules.stored_status_on_create(data.status, end, now)
+        plan = plan_booking(data.status, data.time, data.duration, now, self.reminders)
         appointment_id = data.id or uuid.uuid4()
 
         async def insert() -> tuple[dict[str, Any], str, str]:
@@ -112,24 +116,19 @@ class AppointmentService:
                 raise Conflict("appointment.duplicate_id")
             clinician_id, clinician = await self._entity(found, "clinician", Clinician, data.clinician)
             department_id, department = await self._entity(found, "department", Department, data.department)
-            patient_id = found["patient_id"]
-            values = {
-                "id": appointment_id,
-                "patient_id": patient_id,
-                "clinician_id": clinician_id,
-                "department_id": department_id,
-                "status": status.value,
-                "starts_at": data.time,
-                "ends_at": end,
-                "duration_minutes": data.duration,
-                "postcode": data.postcode,
-                "created_at": now,
-                "updated_at": now,
-            }
-            if status is Status.ACTIVE:
+            values = appointment_row(
+                appointment_id,
+                patient_id=found["patient_id"],
+                clinician_id=clinician_id,
+                department_id=department_id,
+                plan=plan,
+                postcode=data.postcode,
+                now=now,
+            )
+            if plan.is_active:
                 await ensure_no_overlap(self.sql, values)
             try:
-                await self._store(values, status)
+                await self._store(values, plan, now)
             except ConstraintViolation as exc:
                 raise overlap_conflict(exc) from None
             return values, clinician, department
@@ -138,11 +137,12 @@ class AppointmentService:
         row = {**values, "nhs_number": data.patient, "clinician": clinician, "department": department}
         return appointment_view(row, now)
 
-    async def _store(self, values: dict[str, Any], status: Status) -> None:
+    async def _store(self, values: dict[str, Any], plan: BookingPlan, now: dt.datetime) -> None:
         """Insert the appointment and, if it is active, its planned reminders."""
-        reminders = planned_reminders(values["id"], values["starts_at"]) if status is Status.ACTIVE else []
+        reminders = reminder_rows(values["id"], plan.reminders_due, self.reminders.channel, now)
         if reminders and self.sql.dialect == "postgresql":
-            await self.sql.execute(INSERT_WITH_REMINDERS, **values, **reminder_arrays(reminders))
+            arrays = reminder_arrays(reminders, self.reminders.channel)
+            await self.sql.execute(INSERT_WITH_REMINDERS, **values, **arrays)
             return
         await self.sql.execute(INSERT_APPOINTMENT, **values)
         await store_reminders(self.sql, reminders)
@@ -186,7 +186,7 @@ class AppointmentService:
             if new_start or status is not Status.ACTIVE:
                 await cancel_reminders(self.sql, [row["id"]])
             if new_start and status is Status.ACTIVE:
-                await schedule_reminders(self.sql, row["id"], values["starts_at"])
+                await schedule_reminders(self.sql, row["id"], values["starts_at"], self.reminders, now)
             updated = await fetch_appointment(self.sql, row["id"])
             return appointment_view(updated, now)
 

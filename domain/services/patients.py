@@ -13,6 +13,7 @@ from domain.errors import Conflict, FieldChecker, FieldError, InvalidInput, NotF
 from domain.inputs import PatientCreate, PatientUpdate, set_fields
 from domain.models import Appointment, OutboxMessage, Patient, table
 from domain.rules import Status, check_search_text, normalise_nhs_number, search_key
+from domain.rules.status import effective_status_is_sql
 from domain.schemas import Page, PatientView, patient_view
 from domain.services.reminders import cancel_reminders
 from domain.sql import ConstraintViolation, Query, SessionRunner, SqlRunner, in_transaction
@@ -117,9 +118,8 @@ class PatientService:
             row = await self.find_row(nhs_number, lock=True)
             now = utcnow()
             theirs = APPOINTMENT.c.patient_id == row["id"]
-            unfinished = select(APPOINTMENT.c.id).where(
-                theirs, APPOINTMENT.c.status == Status.ACTIVE.value, APPOINTMENT.c.ends_at > now
-            )
+            not_ended = effective_status_is_sql(Status.ACTIVE, APPOINTMENT.c.status, APPOINTMENT.c.ends_at, now)
+            unfinished = select(APPOINTMENT.c.id).where(theirs, not_ended)
             unfinished_ids = [r["id"] for r in await self.sql.fetch_all(unfinished)]
             await cancel_reminders(self.sql, unfinished_ids)
             if unfinished_ids:

@@ -4,19 +4,19 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import ARRAY, DateTime, Insert, Uuid, bindparam, func, insert, literal, select, true, update
 
 from domain.clock import utcnow
-from domain.config import get_settings
 from domain.models import Reminder, table
 from domain.rules import plan_reminders
+from domain.rules.reminders import ReminderPolicy, ReminderStatus
 from domain.sql import Query, SqlRunner
 
 REMINDER = table(Reminder)
-PENDING = ("scheduled",)
+PENDING = (ReminderStatus.SCHEDULED.value,)
 INSERT_REMINDER = Query(
     insert(REMINDER).values(
         {
@@ -27,28 +27,31 @@ INSERT_REMINDER = Query(
 )
 
 
-def planned_reminders(appointment_id: uuid.UUID, start: dt.datetime) -> list[dict[str, Any]]:
-    """Reminder rows of an active appointment at the configured offsets before its start."""
-    settings = get_settings()
-    now = utcnow()
+def reminder_rows(
+    appointment_id: uuid.UUID, due_times: Iterable[dt.datetime], channel: str, now: dt.datetime
+) -> list[dict[str, Any]]:
+    """Reminder rows of an active appointment, one per planned due time."""
     return [
         {
             "id": uuid.uuid4(),
             "appointment_id": appointment_id,
             "due_at": due,
-            "channel": settings.reminder_channel,
-            "status": "scheduled",
+            "channel": channel,
+            "status": ReminderStatus.SCHEDULED.value,
             "attempts": 0,
             "created_at": now,
             "updated_at": now,
         }
-        for due in plan_reminders(start, now, settings.reminder_offsets)
+        for due in due_times
     ]
 
 
-async def schedule_reminders(sql: SqlRunner, appointment_id: uuid.UUID, start: dt.datetime) -> None:
-    """Plan the reminders of an active appointment at the configured offsets before its start."""
-    await store_reminders(sql, planned_reminders(appointment_id, start))
+async def schedule_reminders(
+    sql: SqlRunner, appointment_id: uuid.UUID, start: dt.datetime, policy: ReminderPolicy, now: dt.datetime
+) -> None:
+    """Plan the reminders of an active appointment at the policy's offsets before its start."""
+    due = plan_reminders(start, now, policy.offsets_minutes)
+    await store_reminders(sql, reminder_rows(appointment_id, due, policy.channel, now))
 
 
 async def store_reminders(sql: SqlRunner, rows: Sequence[Mapping[str, Any]]) -> None:
@@ -73,7 +76,7 @@ def insert_with_reminders(insert_appointment: Insert) -> Query:
         booked.c.id,
         planned.c.due_at,
         bindparam("channel"),
-        literal("scheduled"),
+        literal(ReminderStatus.SCHEDULED.value),
         literal(0),
         bindparam("created_at"),
         bindparam("created_at"),
@@ -82,12 +85,12 @@ def insert_with_reminders(insert_appointment: Insert) -> Query:
     return Query(insert(REMINDER).from_select(columns, reminders).add_cte(booked))
 
 
-def reminder_arrays(rows: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+def reminder_arrays(rows: Sequence[Mapping[str, Any]], channel: str) -> dict[str, Any]:
     """The parameters :func:`insert_with_reminders` takes for ``rows``."""
     return {
         "reminder_ids": [row["id"] for row in rows],
         "due_ats": [row["due_at"] for row in rows],
-        "channel": get_settings().reminder_channel,
+        "channel": channel,
     }
 
 
@@ -98,5 +101,5 @@ async def cancel_reminders(sql: SqlRunner, appointment_ids: Sequence[uuid.UUID])
     await sql.execute(
         update(REMINDER)
         .where(REMINDER.c.appointment_id.in_(list(appointment_ids)), REMINDER.c.status.in_(PENDING))
-        .values(status="cancelled", updated_at=utcnow())
+        .values(status=ReminderStatus.CANCELLED.value, updated_at=utcnow())
     )

@@ -7,12 +7,13 @@ the sweep makes the stored status catch up, so the database agrees without a rea
 from __future__ import annotations
 
 import structlog
-from sqlalchemy import and_, update
+from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from domain.clock import utcnow
 from domain.models import Appointment, table
 from domain.rules import Status
+from domain.rules.status import ended_while_active_sql
 
 APPOINTMENT = table(Appointment)
 
@@ -22,9 +23,8 @@ log = structlog.get_logger("panda.sweep")
 async def store_missed(session: AsyncSession) -> int:
     """Store ``missed`` on every ended appointment still stored ``active``; return how many."""
     now = utcnow()
-    # The stored-active half of the effective ``missed`` status, written so PostgreSQL can use the
-    # (status, ends_at) index instead of reading every active row.
-    ended_unattended = and_(APPOINTMENT.c.status == Status.ACTIVE.value, APPOINTMENT.c.ends_at <= now)
+    # The stored-active half of the effective ``missed`` status (PostgreSQL uses the (status, ends_at) index).
+    ended_unattended = ended_while_active_sql(APPOINTMENT.c.status, APPOINTMENT.c.ends_at, now)
     result = await session.execute(
         update(APPOINTMENT).where(ended_unattended).values(status=Status.MISSED, updated_at=now)
     )

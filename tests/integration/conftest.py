@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from domain.inputs import AppointmentCreate, PatientCreate, parse_input
+from domain.rules.reminders import ReminderPolicy
 from domain.schemas import AppointmentView, PatientView
 from domain.services.appointments import AppointmentService
 from domain.services.patients import PatientService
@@ -37,7 +38,7 @@ class UseCases:
     async def appointments(self) -> AsyncIterator[AppointmentService]:
         """The appointment service on a fresh transaction."""
         async with self.session() as session:
-            yield AppointmentService(session=session)
+            yield AppointmentService(session=session, reminders=ReminderPolicy())
 
     async def register(self, row: dict[str, Any]) -> PatientView:
         """Validate ``row`` as the API does and register the patient."""

@@ -147,6 +147,8 @@ async def test_the_database_constraint_catches_an_overlap_the_pre_check_missed(
     from domain.jobs.appointments import Booking, _store
     from domain.jobs.outcome import ChunkOutcome
     from domain.rules import Status
+    from domain.rules.booking import plan_booking
+    from domain.rules.reminders import ReminderPolicy
     from domain.sql import SessionRunner
 
     await load_patients(client, sessions, settings)
@@ -154,9 +156,11 @@ async def test_the_database_constraint_catches_an_overlap_the_pre_check_missed(
     data = parse_input(AppointmentCreate, appointment(patient="1373645350", time=at(2.01)))
     async with sessions() as session, session.begin():
         found = await session.execute(text("SELECT id FROM patient WHERE nhs_number = '1373645350'"))
-        booking = Booking(1, data, uuid.uuid4(), data.time + dt.timedelta(hours=1), Status.ACTIVE, found.scalar_one())
+        now = dt.datetime.now(dt.UTC)
+        plan = plan_booking(Status.ACTIVE, data.time, data.duration, now, ReminderPolicy())
+        booking = Booking(1, data, uuid.uuid4(), plan, found.scalar_one())
         outcome = ChunkOutcome(valid=1)
-        await _store(SessionRunner(session), [booking], dt.datetime.now(dt.UTC), outcome)
+        await _store(SessionRunner(session), [booking], now, ReminderPolicy(), outcome)
 
     assert (outcome.valid, outcome.invalid, outcome.imported) == (0, 1, 0)
     assert [(e.field, e.code) for _row, e in outcome.errors] == [("time", "appointment.clinician_overlap")]

@@ -10,6 +10,7 @@ from litestar.testing import AsyncTestClient
 
 from api.app import create_app
 from domain.jobs.runner import plan_job, run_chunk
+from domain.rules.reminders import ReminderPolicy
 from tests.jobs.helpers import encode, get_job, post_job, run, run_job
 from tests.jobs.test_patient_jobs import patient_file
 
@@ -126,13 +127,13 @@ async def test_a_cancelled_job_stops(client, sessions, settings) -> None:
     job_id = uuid.UUID(job["id"])
     chunks = await plan_job(sessions, job_id, settings)
     assert len(chunks) == 4
-    await run_chunk(sessions, job_id, chunks[0])
+    await run_chunk(sessions, job_id, chunks[0], ReminderPolicy())
 
     response = await client.delete(f"/jobs/{job['id']}")
     assert response.status_code == 200
     assert response.json()["status"] == "cancelled"
     for seq in chunks[1:]:
-        assert await run_chunk(sessions, job_id, seq) == "skipped"
+        assert await run_chunk(sessions, job_id, seq, ReminderPolicy()) == "skipped"
 
     shown = await get_job(client, job["id"])
     assert (shown["status"], shown["processed"]) == ("cancelled", 7)

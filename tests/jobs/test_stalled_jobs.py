@@ -13,6 +13,7 @@ import pytest
 
 from domain.clock import utcnow
 from domain.jobs import runner
+from domain.rules.reminders import ReminderPolicy
 from tests.factories import nhs_number
 from tests.jobs.conftest import CHUNK_ROWS
 from tests.jobs.helpers import encode, post_job
@@ -32,7 +33,9 @@ async def test_only_a_job_without_recent_progress_is_resumed(client, sessions, s
     job_id = uuid.UUID(job["id"])
     chunks = await runner.plan_job(sessions, job_id, settings)
     assert len(chunks) == 3
-    await runner.run_chunk(sessions, job_id, chunks[0])  # one chunk done; a dead worker held the others
+    await runner.run_chunk(
+        sessions, job_id, chunks[0], ReminderPolicy()
+    )  # one chunk done; a dead worker held the others
 
     assert await runner.unfinished_work(sessions, STALL) == [], "progress a moment ago: not stalled"
 

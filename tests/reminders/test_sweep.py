@@ -7,6 +7,7 @@ import datetime as dt
 from sqlalchemy import select
 
 from domain.models import Appointment
+from domain.rules.reminders import ReminderPolicy
 from domain.services.appointments import AppointmentService
 from domain.services.sweep import sweep_missed
 from tests.reminders.seed import seed_due_reminders
@@ -26,7 +27,9 @@ async def test_an_ended_active_appointment_reads_missed_before_the_sweep_stores_
 
     assert await stored_statuses(sessions, [ended]) == ["active"]
     async with sessions() as session:
-        assert (await AppointmentService(session=session).read(str(ended))).status == "missed"
+        assert (
+            await AppointmentService(session=session, reminders=ReminderPolicy()).read(str(ended))
+        ).status == "missed"
 
     assert await sweep_missed(sessions) == 1
     assert await stored_statuses(sessions, [ended]) == ["missed"]

@@ -137,19 +137,19 @@ def test_historical_records_keep_their_status(status: Status) -> None:
 
 def test_attended_in_the_future_is_refused_on_create() -> None:
     with pytest.raises(Conflict) as caught:
-        check_create_status(T, START, BEFORE)
+        check_create_status(T, START, BEFORE, END)
     assert caught.value.code == "status.attended_in_future"
     assert caught.value.status == 409
 
 
 @pytest.mark.parametrize("now", [AT_START, DURING, AFTER])
 def test_attended_once_started_is_fine_on_create(now: dt.datetime) -> None:
-    check_create_status(T, START, now)
+    check_create_status(T, START, now, END)
 
 
 @pytest.mark.parametrize("status", [A, C])
 def test_other_statuses_in_the_future_are_fine_on_create(status: Status) -> None:
-    check_create_status(status, START, BEFORE)
+    check_create_status(status, START, BEFORE, END)
 
 
 # rescheduling
