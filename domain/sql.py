@@ -18,6 +18,7 @@ from sqlalchemy.dialects.postgresql.asyncpg import dialect as asyncpg_dialect
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.dml import UpdateBase
 
 _PG = asyncpg_dialect()  # type: ignore[no-untyped-call]
 T = TypeVar("T")
@@ -71,12 +72,16 @@ class Query:
 
 
 def _compile_once(statement: Executable, params: Mapping[str, Any]) -> tuple[str, list[Any]]:
-    if params:
+    """A one-off statement with its parameters, as asyncpg takes them (``$1`` … in order)."""
+    late = dict(params)
+    if params and not isinstance(statement, UpdateBase):
+        # Bound before compiling, so expanding ``IN`` lists are rendered with their values.
         statement = statement.params(**params)  # type: ignore[attr-defined]
+        late = {}
     compiled = cast(
         SQLCompiler, cast(ClauseElement, statement).compile(dialect=_PG, compile_kwargs={"render_postcompile": True})
     )
-    values = compiled.params
+    values = compiled.construct_params(late) if late else compiled.params
     return compiled.string, [values[name] for name in compiled.positiontup or ()]
 
 
