@@ -10,11 +10,11 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.channels.base import Channel, Delivery, ReminderMessage
 from domain.clock import utcnow
+from domain.dialects import insert_ignoring_conflicts
 from domain.models import OutboxMessage, table
 
 OUTBOX = table(OutboxMessage)
@@ -22,8 +22,7 @@ OUTBOX = table(OutboxMessage)
 
 def insert_ignoring_duplicates(dialect_name: str) -> Any:
     """``INSERT … ON CONFLICT (reminder_id) DO NOTHING`` in the session's dialect."""
-    dialect = postgresql if dialect_name == "postgresql" else sqlite
-    return dialect.insert(OUTBOX).on_conflict_do_nothing(index_elements=[OUTBOX.c.reminder_id])
+    return insert_ignoring_conflicts(OUTBOX, dialect_name, [OUTBOX.c.reminder_id])
 
 
 class OutboxChannel(Channel):

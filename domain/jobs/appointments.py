@@ -19,10 +19,9 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 from sqlalchemy import Table, or_, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from domain import rules
+from domain.dialects import insert_ignoring_conflicts
 from domain.errors import Conflict, FieldError
 from domain.inputs import AppointmentCreate
 from domain.jobs.keys import batches, claim_keys, existing
@@ -206,10 +205,9 @@ async def _store(
             if key not in entities:
                 entities[key], _spelling = await resolve_entity(sql, table, name)
     values = [_columns(b, entities, now) for b in bookings]
-    insert = pg_insert if sql.dialect == "postgresql" else sqlite_insert
     stored: set[uuid.UUID] = set()
     for batch in batches(values, INSERT_BATCH):
-        stmt = insert(APPOINTMENT).values(list(batch)).on_conflict_do_nothing().returning(APPOINTMENT.c.id)
+        stmt = insert_ignoring_conflicts(APPOINTMENT, sql.dialect).values(list(batch)).returning(APPOINTMENT.c.id)
         stored.update(row["id"] for row in await sql.fetch_all(stmt))
     outcome.imported += len(stored)
     refused = [(b, v) for b, v in zip(bookings, values, strict=True) if b.id not in stored]

@@ -8,8 +8,8 @@ from typing import Any, TypeVar
 
 import asyncpg
 from sqlalchemy import ColumnElement, bindparam, select
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from domain.dialects import Dialect, insert_ignoring_conflicts, takes_arrays
 from domain.jobs.store import KEY
 from domain.sql import AsyncpgRunner, Query, SessionRunner, SqlRunner
 
@@ -22,7 +22,7 @@ INSERT INTO job_key (job_id, key) SELECT $1, k FROM unnest($2::text[]) AS k
 ON CONFLICT DO NOTHING RETURNING key
 """
 INSERT_KEY_SQLITE = Query(
-    sqlite_insert(KEY).values(job_id=bindparam("job_id"), key=bindparam("key")).on_conflict_do_nothing()
+    insert_ignoring_conflicts(KEY, Dialect.SQLITE).values(job_id=bindparam("job_id"), key=bindparam("key"))
 )
 
 
@@ -60,7 +60,7 @@ async def claim_keys(sql: SqlRunner, job_id: uuid.UUID, keys: Sequence[str]) -> 
     """
     # Sorted: concurrent chunks then lock shared keys in the same order and cannot deadlock.
     unique = sorted(set(keys))
-    if sql.dialect == "postgresql":
+    if takes_arrays(sql.dialect):
         rows = await (await driver(sql)).fetch(CLAIM_KEYS_PG, job_id, unique)
         return {row["key"] for row in rows}
     seen = await existing_keys(sql, job_id, unique)

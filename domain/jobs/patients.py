@@ -15,6 +15,7 @@ from typing import Any, cast
 from sqlalchemy import Table, bindparam, insert
 
 from domain.clock import utcnow
+from domain.dialects import takes_arrays
 from domain.jobs.keys import CLAIM_KEYS_PG, claim_keys, driver, existing
 from domain.jobs.outcome import ChunkOutcome
 from domain.jobs.readers import Row
@@ -69,7 +70,7 @@ async def settle(
         outcome.duplicates += len(valid) - imported
         return
     numbers = [values["nhs_number"] for values in valid]
-    if sql.dialect == "postgresql":
+    if takes_arrays(sql.dialect):
         # One round trip: claim the numbers for this job, count the new ones not stored yet.
         fresh = await (await driver(sql)).fetchval(COUNT_FRESH_PG, job_id, sorted(set(numbers)))
     else:
@@ -80,7 +81,7 @@ async def settle(
 
 async def _insert(sql: SqlRunner, valid: Sequence[dict[str, Any]]) -> int:
     now = utcnow()
-    if sql.dialect == "postgresql":
+    if takes_arrays(sql.dialect):
         columns: list[list[Any]] = [[] for _ in COLUMNS]
         # Sorted (stable, so the file's first of equal numbers stays first): concurrent chunks then
         # take their row locks in the same order and cannot deadlock on numbers they share.

@@ -7,7 +7,8 @@ from typing import TYPE_CHECKING
 
 from advanced_alchemy.base import UUIDAuditBase
 from advanced_alchemy.types import BigIntIdentity, DateTimeUTC
-from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String
+from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, func, literal_column, text
+from sqlalchemy.dialects.postgresql import ExcludeConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 if TYPE_CHECKING:
@@ -27,6 +28,18 @@ class Appointment(UUIDAuditBase):
         Index("ix_appointment_start", "starts_at"),
         CheckConstraint("ends_at > starts_at", name="interval"),
         CheckConstraint("status IN ('active', 'attended', 'cancelled', 'missed')", name="status"),
+        # The no-overlap rule under any concurrency (PostgreSQL; SQLite serialises its writers instead).
+        # ``ends_at`` is a column because ``starts_at + interval`` is not immutable (FACTS.md).
+        *(
+            ExcludeConstraint(
+                (column, "="),
+                (func.tstzrange(literal_column("starts_at"), literal_column("ends_at")), "&&"),
+                name=f"ex_appointment_{column}_overlap",
+                using="gist",
+                where=text("status = 'active'"),
+            ).ddl_if(dialect="postgresql")
+            for column in ("clinician_id", "patient_id")
+        ),
     )
 
     # NULL once the patient is erased: the record stays for statistics, de-identified.

@@ -22,27 +22,20 @@ from typing import Any
 import msgspec
 from advanced_alchemy.repository import SQLAlchemyAsyncRepository
 from advanced_alchemy.service import SQLAlchemyAsyncRepositoryService
-from sqlalchemy import ColumnElement, Select, case, cast, func, literal_column, or_, select, text
+from sqlalchemy import ColumnElement, Select, case, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.types import Date
 
 from domain.clock import utcnow
+from domain.dialects import london_period, prepare_for_reports
 from domain.errors import FieldChecker, FieldError
 from domain.models import Appointment, Clinician, Department, table
 from domain.rules import Status, check_search_text, entity_key
-from domain.rules.periods import GroupBy, Period, parse_group_by, parse_period, parse_range_bound, period_start
+from domain.rules.periods import GroupBy, Period, parse_group_by, parse_period, parse_range_bound
 from domain.rules.status import effective_status_is_sql
 
 APPOINTMENT = table(Appointment)
 GROUP_TABLES = {GroupBy.CLINICIAN: table(Clinician), GroupBy.DEPARTMENT: table(Department)}
 GROUP_KEYS = {GroupBy.CLINICIAN: APPOINTMENT.c.clinician_id, GroupBy.DEPARTMENT: APPOINTMENT.c.department_id}
-SQLITE_PERIOD_FUNCTION = "panda_london_period"
-# For this transaction only. JIT compilation costs ~30 ms and saves nothing on a one-pass
-# aggregate; a cached generic plan (after five runs of a prepared statement) was measured 60 %
-# slower than a plan made for the actual range and instant (see bench/analytics.py).
-POSTGRES_REPORT_SETTINGS = text(
-    "SELECT set_config('jit', 'off', true), set_config('plan_cache_mode', 'force_custom_plan', true)"
-)
 
 
 class MissedItem(msgspec.Struct):
@@ -116,32 +109,6 @@ def counted_condition(now: dt.datetime) -> ColumnElement[bool]:
     )
 
 
-def period_expression(dialect: str, period: Period) -> ColumnElement[Any]:
-    """SQL for the London calendar period of an appointment's start."""
-    if dialect == "postgresql":
-        # Constants are inlined (``period`` is one of three enum values, so this is safe):
-        # with bound parameters PostgreSQL would not see SELECT and GROUP BY as the same expression.
-        london = func.timezone(literal_column("'Europe/London'"), APPOINTMENT.c.starts_at)
-        return cast(func.date_trunc(literal_column(f"'{period.value}'"), london), Date)
-    sqlite_period: ColumnElement[Any] = getattr(func, SQLITE_PERIOD_FUNCTION)(APPOINTMENT.c.starts_at, period.value)
-    return sqlite_period
-
-
-def _sqlite_period(stored: str | None, period: str) -> str | None:
-    """The SQLite side of :func:`period_expression`: stored UTC text in, London ISO date out."""
-    if stored is None:
-        return None
-    return period_start(dt.datetime.fromisoformat(stored), Period(period)).isoformat()
-
-
-async def register_sqlite_functions(session: AsyncSession) -> None:
-    """Make the London-period function available on this session's SQLite connection."""
-    connection = await session.connection()
-    raw = await connection.get_raw_connection()
-    assert raw.driver_connection is not None
-    await raw.driver_connection.create_function(SQLITE_PERIOD_FUNCTION, 2, _sqlite_period, deterministic=True)
-
-
 def _filters(query: MissedQuery, now: dt.datetime) -> list[ColumnElement[bool]]:
     conditions = [counted_condition(now)]
     if query.start_from is not None:
@@ -168,7 +135,7 @@ def _measures() -> tuple[ColumnElement[Any], ...]:
 def missed_statement(query: MissedQuery, dialect: str, now: dt.datetime) -> Select[Any]:
     """The one grouped query: aggregate by group id and period, then name the groups."""
     group_key = GROUP_KEYS[query.group_by].label("group_id")
-    period = period_expression(dialect, query.period).label("period_start")
+    period = london_period(dialect, query.period, APPOINTMENT.c.starts_at).label("period_start")
     totals = (
         select(group_key, period, *_measures())
         .where(*_filters(query, now))
@@ -238,10 +205,7 @@ class AnalyticsService(SQLAlchemyAsyncRepositoryService[Appointment]):
     async def missed(self, query: MissedQuery) -> MissedReport:
         """Missed appointments and minutes per group and London period."""
         dialect = self._session.get_bind().dialect.name
-        if dialect == "sqlite":
-            await register_sqlite_functions(self._session)
-        else:
-            await self._session.execute(POSTGRES_REPORT_SETTINGS)
+        await prepare_for_reports(self._session)
         result = await self._session.execute(missed_statement(query, dialect, utcnow()))
         return MissedReport(items=_items(result))
 

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain import rules
 from domain.clock import utcnow
+from domain.dialects import takes_arrays
 from domain.errors import Conflict, DomainError, FieldError, InvalidInput, NotFound
 from domain.inputs import AppointmentCreate, AppointmentUpdate, set_fields
 from domain.models import Appointment, Clinician, Department, Patient, table
@@ -140,7 +141,7 @@ class AppointmentService:
     async def _store(self, values: dict[str, Any], plan: BookingPlan, now: dt.datetime) -> None:
         """Insert the appointment and, if it is active, its planned reminders."""
         reminders = reminder_rows(values["id"], plan.reminders_due, self.reminders.channel, now)
-        if reminders and self.sql.dialect == "postgresql":
+        if reminders and takes_arrays(self.sql.dialect):
             arrays = reminder_arrays(reminders, self.reminders.channel)
             await self.sql.execute(INSERT_WITH_REMINDERS, **values, **arrays)
             return

@@ -7,9 +7,8 @@ from typing import Any
 from advanced_alchemy.repository import SQLAlchemyAsyncRepository
 from advanced_alchemy.service import SQLAlchemyAsyncRepositoryService
 from sqlalchemy import Table, bindparam, func, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from domain.dialects import Dialect, insert_ignoring_conflicts
 from domain.models import Appointment, Clinician, Department, table
 from domain.rules import entity_key
 from domain.schemas import DirectoryEntryView, Page
@@ -20,15 +19,15 @@ def _lookup(table: Table) -> Query:
     return Query(select(table.c.id, table.c.name).where(table.c.name_key == bindparam("key")))
 
 
-def _create(table: Table, insert: Any) -> Query:
+def _create(table: Table, dialect: Dialect) -> Query:
     values: dict[str, Any] = {"name": bindparam("name"), "name_key": bindparam("key")}
-    return Query(insert(table).values(values).on_conflict_do_nothing())
+    return Query(insert_ignoring_conflicts(table, dialect).values(values))
 
 
 _STATEMENTS = {
-    (table.name, dialect): (_lookup(table), _create(table, insert))
+    (table.name, dialect.value): (_lookup(table), _create(table, dialect))
     for table in (table(Clinician), table(Department))
-    for dialect, insert in (("postgresql", pg_insert), ("sqlite", sqlite_insert))
+    for dialect in Dialect
 }
 
 

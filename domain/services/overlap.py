@@ -18,6 +18,7 @@ from typing import Any
 
 from sqlalchemy import ARRAY, BigInteger, bindparam, select, text
 
+from domain.dialects import serialises_writes
 from domain.errors import Conflict
 from domain.models import Appointment, table
 from domain.rules import Status
@@ -67,7 +68,7 @@ async def ensure_no_overlap(sql: SqlRunner, candidate: Mapping[str, Any]) -> Non
 
     On PostgreSQL, queue behind other writes to the same timetables; the constraint decides.
     """
-    if sql.dialect == "postgresql":
+    if not serialises_writes(sql.dialect):
         await sql.execute(TIMETABLE_LOCKS, keys=timetable_keys(candidate))
         return
     for column, query, code in CHECKS:
