@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Annotated, Any, ClassVar, TypeVar
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError, WithJsonSchema
@@ -85,6 +85,10 @@ class PatientUpdate(_Input):
 
     # Left out, these stay as they are; sent as ``null`` they are refused (400 ``field.required``).
     REFUSES_NULL: ClassVar[tuple[str, ...]] = ("name", "date_of_birth", "postcode")
+    # Identity: may be sent again unchanged, never changed.
+    IDENTITY: ClassVar[dict[str, tuple[Callable[[Any], Any], str]]] = {
+        "nhs_number": (rules.normalise_nhs_number, "nhs_number.immutable"),
+    }
 
     nhs_number: Any = None
     name: Name | None = None
@@ -112,6 +116,10 @@ class AppointmentUpdate(_Input):
 
     # Left out, these stay as they are; sent as ``null`` they are refused (400 ``field.required``).
     REFUSES_NULL: ClassVar[tuple[str, ...]] = ("time", "duration", "clinician", "department", "postcode", "status")
+    IDENTITY: ClassVar[dict[str, tuple[Callable[[Any], Any], str]]] = {
+        "id": (lambda sent: str(sent).lower(), "id.immutable"),
+        "patient": (rules.normalise_nhs_number, "patient.immutable"),
+    }
 
     id: Any = None
     patient: Any = None
@@ -162,3 +170,29 @@ def parse_input(model: type[M], data: bytes | str | dict[str, Any]) -> M:
 def set_fields(data: _Input) -> dict[str, Any]:
     """The fields a partial update actually sent (``null`` counts as sent)."""
     return {name: getattr(data, name) for name in data.model_fields_set}
+
+
+def requested_changes(data: PatientUpdate | AppointmentUpdate, current: Mapping[str, Any]) -> dict[str, Any]:
+    """The changes a partial update asks for, after the rules every update shares (400 naming each).
+
+    Identity fields (``IDENTITY``) may be sent again as they are — then they are dropped — but
+    never changed; fields in ``REFUSES_NULL`` may be left out but not sent as ``null``.
+    ``current`` holds the stored identity, normalised as the rule normalises what was sent.
+    """
+    changes = set_fields(data)
+    errors = []
+    for field, (normalise, code) in data.IDENTITY.items():
+        if field not in changes:
+            continue
+        try:
+            same = normalise(changes.pop(field)) == current[field]
+        except ValueError:
+            same = False
+        if not same:
+            errors.append(FieldError(field, code))
+    errors += [
+        FieldError(name, "field.required") for name in data.REFUSES_NULL if name in changes and changes[name] is None
+    ]
+    if errors:
+        raise InvalidInput(errors)
+    return changes

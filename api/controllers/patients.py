@@ -13,22 +13,11 @@ from api.dependencies import provide_appointments, provide_patients
 from api.guards import require_json
 from api.openapi import PROBLEMS_OPT
 from api.params import Limit, Offset
-from domain.errors import FieldError, InvalidInput, RuleViolation
 from domain.inputs import PatientCreate, PatientUpdate
-from domain.rules import coerce_postcode
 from domain.schemas import AppointmentView, Page, PatientView
 from domain.services.appointment_queries import AppointmentFilter
 from domain.services.appointments import AppointmentService
 from domain.services.patients import PatientService
-
-
-def _postcode_filter(raw: str | None) -> str | None:
-    if raw is None:
-        return None
-    try:
-        return coerce_postcode(raw)
-    except RuleViolation as exc:
-        raise InvalidInput([FieldError("postcode", exc.code)]) from None
 
 
 class PatientController(Controller):
@@ -57,7 +46,7 @@ class PatientController(Controller):
         offset: Offset = 0,
     ) -> Page[PatientView]:
         """List patients, optionally by part of the name or by postcode."""
-        return await patients.search(name, _postcode_filter(postcode), limit, offset)
+        return await patients.search(name, postcode, limit, offset)
 
     @get("/{nhs_number:str}")
     async def get_patient(self, patients: NamedDependency[PatientService], nhs_number: FromPath[str]) -> PatientView:

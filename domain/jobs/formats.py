@@ -6,7 +6,7 @@ from enum import StrEnum
 from pathlib import PurePath
 from typing import Any
 
-from domain.errors import RuleViolation
+from domain.rules.choices import parse_choice
 
 
 class Kind(StrEnum):
@@ -67,18 +67,12 @@ class UnreadableFile(Exception):
 
 def parse_kind(raw: Any) -> Kind:
     """``patients`` or ``appointments`` exactly."""
-    try:
-        return Kind(raw)
-    except ValueError:
-        raise RuleViolation("kind.invalid", allowed=", ".join(k.value for k in Kind)) from None
+    return parse_choice(Kind, raw, "kind.invalid")
 
 
 def parse_mode(raw: Any) -> Mode:
     """``validate`` or ``import`` exactly."""
-    try:
-        return Mode(raw)
-    except ValueError:
-        raise RuleViolation("mode.invalid", allowed=", ".join(m.value for m in Mode)) from None
+    return parse_choice(Mode, raw, "mode.invalid")
 
 
 def media_type(content_type: str | None) -> str:

@@ -12,6 +12,7 @@ from enum import StrEnum
 from typing import Any
 
 from domain.errors import RuleViolation
+from domain.rules.choices import parse_choice
 from domain.rules.dates import LONDON
 from domain.rules.times import parse_aware_datetime
 
@@ -36,18 +37,12 @@ class GroupBy(StrEnum):
 
 def parse_period(raw: Any) -> Period:
     """``day``, ``week`` or ``month`` exactly."""
-    try:
-        return Period(raw)
-    except ValueError:
-        raise RuleViolation("period.invalid", allowed=", ".join(p.value for p in Period)) from None
+    return parse_choice(Period, raw, "period.invalid")
 
 
 def parse_group_by(raw: Any) -> GroupBy:
     """``clinician`` or ``department`` exactly."""
-    try:
-        return GroupBy(raw)
-    except ValueError:
-        raise RuleViolation("group_by.invalid", allowed=", ".join(g.value for g in GroupBy)) from None
+    return parse_choice(GroupBy, raw, "group_by.invalid")
 
 
 def london_date(instant: dt.datetime) -> dt.date:

@@ -8,7 +8,8 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, and_, or_
 
-from domain.errors import Conflict, RuleViolation
+from domain.errors import Conflict
+from domain.rules.choices import parse_choice
 
 
 class Status(StrEnum):
@@ -25,10 +26,7 @@ FINAL_STATUSES = frozenset({Status.ATTENDED, Status.CANCELLED})
 
 def parse_status(raw: Any) -> Status:
     """Accept one of the four status names exactly."""
-    try:
-        return Status(raw)
-    except ValueError:
-        raise RuleViolation("status.invalid", allowed=", ".join(s.value for s in Status)) from None
+    return parse_choice(Status, raw, "status.invalid")
 
 
 def effective_status(stored: Status | str, end: dt.datetime, now: dt.datetime) -> Status:

@@ -13,7 +13,7 @@ from domain import rules
 from domain.clock import utcnow
 from domain.dialects import takes_arrays
 from domain.errors import Conflict, DomainError, FieldError, InvalidInput, NotFound
-from domain.inputs import AppointmentCreate, AppointmentUpdate, set_fields
+from domain.inputs import AppointmentCreate, AppointmentUpdate, requested_changes
 from domain.models import Appointment, Clinician, Department, Patient, table
 from domain.rules import Status
 from domain.rules.booking import BookingPlan, plan_booking
@@ -162,15 +162,11 @@ class AppointmentService:
     async def amend(self, raw_id: str, data: AppointmentUpdate) -> AppointmentView:
         """Reschedule and/or change status, as the status rules allow."""
         appointment_id = parse_appointment_id(raw_id)
-        changes = set_fields(data)
-        missing = [f for f in AppointmentUpdate.REFUSES_NULL if f in changes and changes[f] is None]
-        if missing:
-            raise InvalidInput([FieldError(f, "field.required") for f in missing])
 
         async def change() -> AppointmentView:
             # Locked, so two concurrent changes (say, cancel and attend) cannot both pass the rules.
             row = await fetch_appointment(self.sql, appointment_id, lock=True)
-            _refuse_identity_change(changes, row)
+            changes = requested_changes(data, {"id": str(row["id"]), "patient": row["nhs_number"]})
             now = utcnow()
             values = await self._changed_values(row, changes, now)
             if not values:
@@ -246,20 +242,3 @@ class AppointmentService:
 
     async def _exists(self, appointment_id: uuid.UUID) -> bool:
         return await self.sql.scalar(APPOINTMENT_EXISTS, id=appointment_id) is not None
-
-
-def _refuse_identity_change(changes: dict[str, Any], row: Any) -> None:
-    """``id`` and ``patient`` identify the record; sending them unchanged is harmless."""
-    errors = []
-    if "id" in changes and str(changes.pop("id")).lower() != str(row["id"]):
-        errors.append(FieldError("id", "id.immutable"))
-    if "patient" in changes:
-        sent = changes.pop("patient")
-        try:
-            same = rules.normalise_nhs_number(sent) == row["nhs_number"]
-        except ValueError:
-            same = False
-        if not same:
-            errors.append(FieldError("patient", "patient.immutable"))
-    if errors:
-        raise InvalidInput(errors)

@@ -9,10 +9,10 @@ from sqlalchemy import ColumnElement, bindparam, delete, func, insert, select, u
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.clock import utcnow
-from domain.errors import Conflict, FieldChecker, FieldError, InvalidInput, NotFound
-from domain.inputs import PatientCreate, PatientUpdate, set_fields
+from domain.errors import Conflict, FieldChecker, NotFound
+from domain.inputs import PatientCreate, PatientUpdate, requested_changes
 from domain.models import Appointment, OutboxMessage, Patient, table
-from domain.rules import Status, check_search_text, normalise_nhs_number, search_key
+from domain.rules import Status, check_search_text, coerce_postcode, normalise_nhs_number, search_key
 from domain.rules.status import effective_status_is_sql
 from domain.schemas import Page, PatientView, patient_view
 from domain.services.reminders import cancel_reminders
@@ -81,6 +81,7 @@ class PatientService:
         """Patients whose name contains ``name`` (Unicode case folding) and who live at ``postcode``."""
         checker = FieldChecker()
         checker.check("name", name, lambda v: check_search_text(v, rule="name"))
+        postcode = checker.check("postcode", postcode, coerce_postcode)
         checker.raise_if_any()
         conditions: list[ColumnElement[bool]] = []
         if name:
@@ -95,12 +96,7 @@ class PatientService:
     async def amend(self, nhs_number: str, data: PatientUpdate) -> PatientView:
         """Change some details; the NHS number itself never changes."""
         row = await self.find_row(nhs_number)
-        changes = set_fields(data)
-        if "nhs_number" in changes:
-            _refuse_nhs_number_change(changes.pop("nhs_number"), row["nhs_number"])
-        missing = [name for name in PatientUpdate.REFUSES_NULL if name in changes and changes[name] is None]
-        if missing:
-            raise InvalidInput([FieldError(name, "field.required") for name in missing])
+        changes = requested_changes(data, {"nhs_number": row["nhs_number"]})
         if not changes:
             return patient_view(row)
         if "name" in changes:
@@ -134,12 +130,3 @@ class PatientService:
             await self.sql.execute(delete(PATIENT).where(PATIENT.c.id == row["id"]))
 
         await in_transaction(self.sql, erase_in_transaction)
-
-
-def _refuse_nhs_number_change(sent: Any, current: str) -> None:
-    try:
-        same = normalise_nhs_number(sent) == current
-    except ValueError:
-        same = False
-    if not same:
-        raise InvalidInput([FieldError("nhs_number", "nhs_number.immutable")])
