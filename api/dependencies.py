@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from domain.config import Settings
 from domain.services.analytics import AnalyticsService
 from domain.services.appointments import AppointmentService
-from domain.services.directory import ClinicianService, DepartmentService
+from domain.services.directory import DirectoryService, clinician_directory, department_directory
 from domain.services.fhir import FhirService
 from domain.services.patients import PatientService
 from domain.services.reminder_queries import ReminderService
@@ -81,14 +81,14 @@ async def provide_appointments(sql: NamedDependency[Any], settings: NamedDepende
     return AppointmentService(sql=sql, reminders=settings.reminder_policy)
 
 
-async def provide_clinicians(db_session: NamedDependency[AsyncSession]) -> ClinicianService:
-    """Clinician directory on this request's session."""
-    return ClinicianService(session=db_session)
+async def provide_clinicians(sql: NamedDependency[Any]) -> DirectoryService:
+    """Clinician directory on this request's connection."""
+    return clinician_directory(sql)
 
 
-async def provide_departments(db_session: NamedDependency[AsyncSession]) -> DepartmentService:
-    """Department directory on this request's session."""
-    return DepartmentService(session=db_session)
+async def provide_departments(sql: NamedDependency[Any]) -> DirectoryService:
+    """Department directory on this request's connection."""
+    return department_directory(sql)
 
 
 async def provide_analytics(db_session: NamedDependency[AsyncSession]) -> AnalyticsService:
@@ -96,9 +96,9 @@ async def provide_analytics(db_session: NamedDependency[AsyncSession]) -> Analyt
     return AnalyticsService(session=db_session)
 
 
-async def provide_fhir(db_session: NamedDependency[AsyncSession]) -> FhirService:
-    """FHIR views on this request's session."""
-    return FhirService(session=db_session)
+async def provide_fhir(sql: NamedDependency[Any]) -> FhirService:
+    """FHIR views on this request's connection."""
+    return FhirService(sql)
 
 
 async def provide_reminders(db_session: NamedDependency[AsyncSession]) -> ReminderService:

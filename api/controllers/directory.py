@@ -8,7 +8,7 @@ from litestar.di import NamedDependency, Provide
 from api.dependencies import provide_clinicians, provide_departments
 from api.params import Limit, Offset
 from domain.schemas import DirectoryEntryView, Page
-from domain.services.directory import ClinicianService, DepartmentService
+from domain.services.directory import DirectoryService
 
 
 class DirectoryController(Controller):
@@ -19,14 +19,14 @@ class DirectoryController(Controller):
 
     @get("/clinicians")
     async def list_clinicians(
-        self, clinicians: NamedDependency[ClinicianService], limit: Limit = 50, offset: Offset = 0
+        self, clinicians: NamedDependency[DirectoryService], limit: Limit = 50, offset: Offset = 0
     ) -> Page[DirectoryEntryView]:
         """Clinicians by name, with how many appointments each has."""
         return await clinicians.list_with_counts(limit, offset)
 
     @get("/departments")
     async def list_departments(
-        self, departments: NamedDependency[DepartmentService], limit: Limit = 50, offset: Offset = 0
+        self, departments: NamedDependency[DirectoryService], limit: Limit = 50, offset: Offset = 0
     ) -> Page[DirectoryEntryView]:
         """Departments by name, with how many appointments each has."""
         return await departments.list_with_counts(limit, offset)

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from advanced_alchemy.repository import SQLAlchemyAsyncRepository
-from advanced_alchemy.service import SQLAlchemyAsyncRepositoryService
 from sqlalchemy import Table, bindparam, func, select
 
 from domain.dialects import Dialect, insert_ignoring_conflicts
@@ -47,43 +45,36 @@ async def resolve_entity(sql: SqlRunner, table: Table, name: str) -> tuple[int, 
     return int(found["id"]), str(found["name"])
 
 
-class _DirectoryService(SQLAlchemyAsyncRepositoryService[Any]):
-    foreign_key: Any
+class DirectoryService:
+    """Clinicians or departments, each with the number of appointments that name it."""
+
+    def __init__(self, sql: SqlRunner, entity: Table, foreign_key: Any) -> None:
+        self.sql = sql
+        self.entity = entity
+        self.foreign_key = foreign_key
 
     async def list_with_counts(self, limit: int, offset: int) -> Page[DirectoryEntryView]:
         """Entities by name, each with the number of appointments that name it."""
-        model = self.repository.model_type
-        counts = (
-            select(self.foreign_key.label("entity_id"), func.count().label("n")).group_by(self.foreign_key).subquery()
-        )
+        entity, key = self.entity, self.foreign_key
+        counts = select(key.label("entity_id"), func.count().label("n")).group_by(key).subquery()
         stmt = (
-            select(model.id, model.name, func.coalesce(counts.c.n, 0).label("appointments"))
-            .outerjoin(counts, counts.c.entity_id == model.id)
-            .order_by(model.name_key, model.id)
+            select(entity.c.id, entity.c.name, func.coalesce(counts.c.n, 0).label("appointments"))
+            .outerjoin(counts, counts.c.entity_id == entity.c.id)
+            .order_by(entity.c.name_key, entity.c.id)
             .limit(limit)
             .offset(offset)
         )
-        rows = (await self.repository.session.execute(stmt)).all()
-        total = (await self.repository.session.execute(select(func.count()).select_from(model))).scalar_one()
-        items = [DirectoryEntryView(id=r.id, name=r.name, appointments=r.appointments) for r in rows]
-        return Page(items=items, total=total, limit=limit, offset=offset)
+        rows = await self.sql.fetch_all(stmt)
+        total = await self.sql.scalar(select(func.count()).select_from(entity))
+        items = [DirectoryEntryView(id=r["id"], name=r["name"], appointments=r["appointments"]) for r in rows]
+        return Page(items=items, total=int(total), limit=limit, offset=offset)
 
 
-class ClinicianService(_DirectoryService):
+def clinician_directory(sql: SqlRunner) -> DirectoryService:
     """Clinicians with their appointment counts."""
-
-    class Repo(SQLAlchemyAsyncRepository[Clinician]):
-        model_type = Clinician
-
-    repository_type = Repo
-    foreign_key = table(Appointment).c.clinician_id
+    return DirectoryService(sql, table(Clinician), table(Appointment).c.clinician_id)
 
 
-class DepartmentService(_DirectoryService):
+def department_directory(sql: SqlRunner) -> DirectoryService:
     """Departments with their appointment counts."""
-
-    class Repo(SQLAlchemyAsyncRepository[Department]):
-        model_type = Department
-
-    repository_type = Repo
-    foreign_key = table(Appointment).c.department_id
+    return DirectoryService(sql, table(Department), table(Appointment).c.department_id)

@@ -9,32 +9,26 @@ from __future__ import annotations
 
 from typing import Any
 
-from advanced_alchemy.repository import SQLAlchemyAsyncRepository
-from advanced_alchemy.service import SQLAlchemyAsyncRepositoryService
-
 from domain.clock import utcnow
 from domain.fhir import appointment_resource, patient_resource
-from domain.models import Appointment
 from domain.services.appointment_queries import fetch_appointment
 from domain.services.appointments import parse_appointment_id
 from domain.services.patients import PatientService
-from domain.sql import SessionRunner
+from domain.sql import SqlRunner
 
 
-class FhirService(SQLAlchemyAsyncRepositoryService[Appointment]):
+class FhirService:
     """FHIR resources built from the same reads as the JSON API."""
 
-    class Repo(SQLAlchemyAsyncRepository[Appointment]):
-        model_type = Appointment
-
-    repository_type = Repo
+    def __init__(self, sql: SqlRunner) -> None:
+        self.sql = sql
 
     async def patient(self, nhs_number: str) -> dict[str, Any]:
         """The patient as a FHIR ``Patient``; an erased or unknown one is 404."""
-        row = await PatientService(session=self.repository.session).find_row(nhs_number)  # type: ignore[arg-type]
+        row = await PatientService(sql=self.sql).find_row(nhs_number)
         return patient_resource(row)
 
     async def appointment(self, raw_id: str) -> dict[str, Any]:
         """The appointment as a FHIR ``Appointment``; an erased patient is no longer named."""
-        row = await fetch_appointment(SessionRunner(self.repository.session), parse_appointment_id(raw_id))
+        row = await fetch_appointment(self.sql, parse_appointment_id(raw_id))
         return appointment_resource(row, utcnow())

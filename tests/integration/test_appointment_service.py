@@ -13,7 +13,8 @@ from domain.inputs import AppointmentUpdate, parse_input
 from domain.models import Appointment
 from domain.rules import Status
 from domain.services.appointment_queries import AppointmentFilter
-from domain.services.directory import ClinicianService
+from domain.services.directory import clinician_directory
+from domain.sql import SessionRunner
 from tests.factories import appointment_body, nhs_number, now, patient_body
 
 PATIENT = nhs_number(0)
@@ -88,7 +89,7 @@ async def test_a_refused_booking_rolls_back_whole(use_cases, patient) -> None:
     with pytest.raises(Conflict):
         await use_cases.book(appointment_body(patient, start, clinician="Dr Never Stored"))
     async with use_cases.session() as session:
-        names = [c.name for c in (await ClinicianService(session=session).list_with_counts(50, 0)).items]
+        names = [c.name for c in (await clinician_directory(SessionRunner(session)).list_with_counts(50, 0)).items]
     assert names == ["Dr One"]
 
 
