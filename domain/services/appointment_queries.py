@@ -8,10 +8,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, bindparam, func, select
+from sqlalchemy import ColumnElement, Select, bindparam, select
 
 from domain.errors import FieldChecker, NotFound
 from domain.models import Appointment, Clinician, Department, Patient, table
+from domain.paging import fetch_page as paged
 from domain.rules import Status, check_search_text, entity_key, normalise_nhs_number, parse_aware_datetime
 from domain.rules.status import effective_status_is_sql, parse_status
 from domain.sql import Query, SqlRunner
@@ -114,14 +115,5 @@ async def fetch_page(
     sql: SqlRunner, filters: AppointmentFilter, now: dt.datetime, limit: int, offset: int
 ) -> tuple[list[Mapping[str, Any]], int]:
     """One page of matching rows, by start time, and how many match in all."""
-    conditions = filter_conditions(filters, now)
-    stmt = (
-        joined_select()
-        .where(*conditions)
-        .order_by(APPOINTMENT.c.starts_at, APPOINTMENT.c.id)
-        .limit(limit)
-        .offset(offset)
-    )
-    rows = list(await sql.fetch_all(stmt))
-    total = await sql.scalar(select(func.count()).select_from(JOINED).where(*conditions))
-    return rows, int(total)
+    ordered = joined_select().order_by(APPOINTMENT.c.starts_at, APPOINTMENT.c.id)
+    return await paged(sql, ordered, JOINED, filter_conditions(filters, now), limit, offset)

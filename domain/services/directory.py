@@ -8,6 +8,7 @@ from sqlalchemy import Table, bindparam, func, select
 
 from domain.dialects import Dialect, insert_ignoring_conflicts
 from domain.models import Appointment, Clinician, Department, table
+from domain.paging import fetch_page
 from domain.rules import entity_key
 from domain.schemas import DirectoryEntryView, Page
 from domain.sql import Query, SqlRunner
@@ -57,17 +58,14 @@ class DirectoryService:
         """Entities by name, each with the number of appointments that name it."""
         entity, key = self.entity, self.foreign_key
         counts = select(key.label("entity_id"), func.count().label("n")).group_by(key).subquery()
-        stmt = (
+        ordered = (
             select(entity.c.id, entity.c.name, func.coalesce(counts.c.n, 0).label("appointments"))
             .outerjoin(counts, counts.c.entity_id == entity.c.id)
             .order_by(entity.c.name_key, entity.c.id)
-            .limit(limit)
-            .offset(offset)
         )
-        rows = await self.sql.fetch_all(stmt)
-        total = await self.sql.scalar(select(func.count()).select_from(entity))
+        rows, total = await fetch_page(self.sql, ordered, entity, [], limit, offset)
         items = [DirectoryEntryView(id=r["id"], name=r["name"], appointments=r["appointments"]) for r in rows]
-        return Page(items=items, total=int(total), limit=limit, offset=offset)
+        return Page(items=items, total=total, limit=limit, offset=offset)
 
 
 def clinician_directory(sql: SqlRunner) -> DirectoryService:

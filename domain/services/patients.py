@@ -5,13 +5,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import ColumnElement, bindparam, delete, func, insert, select, update
+from sqlalchemy import ColumnElement, bindparam, delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.clock import utcnow
 from domain.errors import Conflict, FieldChecker, NotFound
 from domain.inputs import PatientCreate, PatientUpdate, requested_changes
 from domain.models import Appointment, OutboxMessage, Patient, table
+from domain.paging import fetch_page
 from domain.rules import Status, check_search_text, coerce_postcode, normalise_nhs_number, search_key
 from domain.rules.status import effective_status_is_sql
 from domain.schemas import Page, PatientView, patient_view
@@ -88,10 +89,9 @@ class PatientService:
             conditions.append(PATIENT.c.name_search.like(f"%{escape_like(search_key(name))}%", escape="\\"))
         if postcode is not None:
             conditions.append(PATIENT.c.postcode == postcode)
-        stmt = select(PATIENT).where(*conditions).order_by(PATIENT.c.id).limit(limit).offset(offset)
-        rows = await self.sql.fetch_all(stmt)
-        total = await self.sql.scalar(select(func.count()).select_from(PATIENT).where(*conditions))
-        return Page(items=[patient_view(r) for r in rows], total=int(total), limit=limit, offset=offset)
+        ordered = select(PATIENT).order_by(PATIENT.c.id)
+        rows, total = await fetch_page(self.sql, ordered, PATIENT, conditions, limit, offset)
+        return Page(items=[patient_view(r) for r in rows], total=total, limit=limit, offset=offset)
 
     async def amend(self, nhs_number: str, data: PatientUpdate) -> PatientView:
         """Change some details; the NHS number itself never changes."""
