@@ -161,7 +161,12 @@ class AsyncpgRunner:
 
 
 def _violation(exc: asyncpg.IntegrityConstraintViolationError) -> ConstraintViolation:
-    return ConstraintViolation(str(getattr(exc, "constraint_name", "") or exc).lower())
+    return ConstraintViolation(str(getattr(exc, "constraint_name", "") or _first_line(exc)).lower())
+
+
+def _first_line(exc: BaseException) -> str:
+    """PostgreSQL's primary message names columns and constraints; the values are in its DETAIL lines."""
+    return str(exc).split("\n", 1)[0]
 
 
 class SessionRunner:
@@ -216,4 +221,4 @@ async def _translated_sqlalchemy_errors() -> AsyncIterator[None]:
             if name:
                 raise ConstraintViolation(str(name).lower()) from None
             cause = cause.__cause__
-        raise ConstraintViolation(str(exc.orig).lower()) from None
+        raise ConstraintViolation(_first_line(exc.orig or exc).lower()) from None

@@ -10,23 +10,20 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import uuid
-from pathlib import Path
 
-import asyncpg
 from advanced_alchemy.alembic.commands import AlembicCommands
 from litestar.testing import AsyncTestClient
 from sqlalchemy import select, update
-from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from api.app import create_app
-from domain.config import Settings
 from domain.db import make_db_config, make_engine
 from domain.migrate import migrate
 from domain.models import OutboxMessage, Reminder
 from domain.services.dispatch import drain
 from tests.factories import nhs_number, now
 from tests.http.helpers import book, create_patient
+from tests.privacy.scratch import drop_scratch_database, scratch_database
 
 HOUR = dt.timedelta(hours=1)
 REMINDER = Reminder.__table__
@@ -115,30 +112,3 @@ async def test_migration_0006_names_the_patient_of_existing_messages(settings, t
         assert sorted(after) == sorted(before)
     finally:
         await drop_scratch_database(scratch)
-
-
-async def scratch_database(settings: Settings, tmp_path: Path) -> Settings:
-    """An empty database of the backend under test, for a migration to run on."""
-    if settings.is_sqlite:
-        return settings.model_copy(update={"database_url": f"sqlite+aiosqlite:///{tmp_path}/scratch.sqlite"})
-    name = f"panda_scratch_{uuid.uuid4().hex[:12]}"
-    url = make_url(settings.database_url)
-    admin = await asyncpg.connect(url.set(drivername="postgresql").render_as_string(hide_password=False))
-    try:
-        await admin.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await admin.close()
-    return settings.model_copy(update={"database_url": url.set(database=name).render_as_string(hide_password=False)})
-
-
-async def drop_scratch_database(settings: Settings) -> None:
-    if settings.is_sqlite:
-        return
-    url = make_url(settings.database_url)
-    admin = await asyncpg.connect(
-        url.set(drivername="postgresql", database="postgres").render_as_string(hide_password=False)
-    )
-    try:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{url.database}" WITH (FORCE)')
-    finally:
-        await admin.close()
