@@ -87,32 +87,32 @@ def _foreign_record_without_text(
     Celery writes ``raised unexpected: %(exc)s`` and passes the traceback in ``extra``; neither is kept.
     """
     record: logging.LogRecord | None = event_dict.get("_record")
-    if record is None:
-        return event_dict
-    exc = _exception_of(record.exc_info) if record.exc_info else None
-    if exc is not None and record.args:
-        event_dict["event"] = _message_without(record, exc)
+    args = event_dict.pop("positional_args", None)
+    exc = _exception_of(event_dict.get("exc_info"))
+    if record is not None and args:
+        event_dict["event"] = _message_without(str(record.msg), args, exc)
     return event_dict
 
 
-def _message_without(record: logging.LogRecord, exc: BaseException) -> str:
-    text, shown, name = str(exc), repr(exc), type(exc).__name__
+def _message_without(template: str, args: Any, exc: BaseException | None) -> str:
+    """``template % args`` with exceptions among ``args``, and strings quoting ``exc``, as type names."""
+    text, shown, name = (str(exc), repr(exc), type(exc).__name__) if exc is not None else ("", "", "")
 
     def clean(value: Any) -> Any:
         if isinstance(value, BaseException):
             return type(value).__name__
-        if isinstance(value, str) and (value == shown or (text and text in value) or "Traceback" in value):
-            return name
-        return value
+        quoting = isinstance(value, str) and bool(
+            exc is not None and (value == shown or (text and text in value) or "Traceback" in value)
+        )
+        return name if quoting else value
 
-    args = record.args
     cleaned: Any = (
         {key: clean(value) for key, value in args.items()} if isinstance(args, dict) else tuple(map(clean, args or ()))
     )
     try:
-        return str(str(record.msg) % cleaned)
+        return str(template % cleaned)
     except (TypeError, ValueError, KeyError):
-        return str(record.msg)
+        return template
 
 
 def _renderer(settings: Settings) -> Any:
@@ -135,6 +135,7 @@ def log_processors(settings: Settings) -> list[Any]:
 def stdlib_formatter(settings: Settings) -> logging.Formatter:
     """The formatter of standard-library records: the same lines as structlog's, errors without text."""
     return structlog.stdlib.ProcessorFormatter(
+        pass_foreign_args=True,
         foreign_pre_chain=[
             structlog.stdlib.add_log_level,
             structlog.stdlib.add_logger_name,
