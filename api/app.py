@@ -10,7 +10,7 @@ from advanced_alchemy.extensions.litestar import SQLAlchemyAsyncConfig, SQLAlche
 from litestar import Litestar
 from litestar.config.cors import CORSConfig
 from litestar.di import Provide
-from litestar.logging.config import StructLoggingConfig
+from litestar.logging.config import LoggingConfig, StructLoggingConfig
 from litestar.openapi.config import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 from litestar.plugins.structlog import StructlogConfig, StructlogPlugin
@@ -32,7 +32,7 @@ from api.openapi import document_inputs, document_problems
 from api.problems import problem_details_plugin
 from domain.config import Settings, get_settings
 from domain.db import make_db_config
-from domain.logs import log_processors
+from domain.logs import log_processors, stdlib_logging_dict
 
 
 def freeze_startup_objects() -> None:
@@ -58,6 +58,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
         processors=log_processors(settings),
         logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
         log_exceptions="never",
+        # Standard-library records (asyncpg, uvicorn, advanced-alchemy) get the same text-free rendering.
+        standard_lib_logging_config=LoggingConfig(formatters=stdlib_logging_dict(settings), log_exceptions="never"),
     )
     app = Litestar(
         route_handlers=[

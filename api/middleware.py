@@ -2,12 +2,16 @@
 
 The line names the route template (``/patients/{nhs_number:str}``), never the path itself,
 and no query string, because both may carry NHS numbers, names or postcodes.
+
+A request id is always PANDA's own: 128 random bits, in hex. A client's ``X-Request-ID`` is
+never read, echoed or logged: any value a pattern allows could be an NHS number, so only a
+value PANDA made itself is known to carry nothing. A proxy correlates by logging the
+``X-Request-ID`` PANDA answers with.
 """
 
 from __future__ import annotations
 
 import os
-import re
 import time
 from typing import Any
 
@@ -15,18 +19,16 @@ import structlog
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 log = structlog.get_logger("panda.access")
-_SAFE_REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
 
 
 def request_id_middleware(app: ASGIApp) -> ASGIApp:
-    """Give every request an id (or keep a safe one sent by a proxy) and log it when done."""
+    """Give every request an id of PANDA's own and log it when done."""
 
     async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
         if str(scope["type"]) != "http":
             await app(scope, receive, send)
             return
-        sent = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")
-        request_id = sent if _SAFE_REQUEST_ID.fullmatch(sent) else os.urandom(16).hex()
+        request_id = os.urandom(16).hex()
         scope.setdefault("state", {})["request_id"] = request_id
         started = time.perf_counter()
         status = 500
@@ -35,7 +37,9 @@ def request_id_middleware(app: ASGIApp) -> ASGIApp:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
-                message["headers"] = [*message.get("headers", []), (b"x-request-id", request_id.encode())]
+                # Any X-Request-ID a handler copied from the request is dropped: only PANDA's own goes out.
+                headers = [(k, v) for k, v in message.get("headers", []) if k.lower() != b"x-request-id"]
+                message["headers"] = [*headers, (b"x-request-id", request_id.encode())]
             await send(message)
 
         try:

@@ -39,12 +39,16 @@ def _prepare_sqlite(engine: AsyncEngine) -> None:
 
 
 def make_engine(settings: Settings) -> AsyncEngine:
-    """One engine per process: the API's event loop, or a worker process's after the fork."""
+    """One engine per process: the API's event loop, or a worker process's after the fork.
+
+    ``hide_parameters``: a failing statement's error quotes its SQL, never its values (patient
+    data), wherever the error travels (logs, a task's failure report).
+    """
     url = make_url(settings.database_url)
     if settings.is_sqlite:
         if url.database:
             Path(url.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_async_engine(url, connect_args={"timeout": 30})
+        engine = create_async_engine(url, connect_args={"timeout": 30}, hide_parameters=True)
         _prepare_sqlite(engine)
         return engine
     return create_async_engine(
@@ -52,6 +56,7 @@ def make_engine(settings: Settings) -> AsyncEngine:
         pool_size=settings.db_pool_size,
         max_overflow=settings.db_pool_size,
         pool_pre_ping=True,
+        hide_parameters=True,
     )
 
 

@@ -157,6 +157,11 @@ class AsyncpgRunner:
             yield
 
 
+def _first_line(exc: BaseException) -> str:
+    """PostgreSQL's primary message names columns and constraints; the values are in its DETAIL lines."""
+    return str(exc).split("\n", 1)[0]
+
+
 class SessionRunner:
     """Runs statements in a SQLAlchemy session (any database), with the same contract as :class:`AsyncpgRunner`."""
 
@@ -242,4 +247,4 @@ def _constraint_name(exc: IntegrityError) -> str:
         if name:
             return str(name).lower()
         cause = cause.__cause__
-    return str(exc.orig).lower()
+    return _first_line(exc.orig).lower()

@@ -8,19 +8,21 @@ reaches the same async services as the API. The loop and the engine are made aft
 from __future__ import annotations
 
 import asyncio
+import functools
 import os
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
 from celery import Celery
-from celery.signals import worker_process_init, worker_process_shutdown
+from celery.exceptions import Ignore, Reject, Retry, SoftTimeLimitExceeded
+from celery.signals import setup_logging, worker_process_init, worker_process_shutdown
 from kombu import Queue  # type: ignore[attr-defined]
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from domain.config import Settings, get_settings
 from domain.db import make_engine
-from domain.logs import configure_logging
+from domain.logs import configure_logging, describe_exception
 
 T = TypeVar("T")
 
@@ -108,6 +110,58 @@ def beat_schedule(settings: Settings) -> dict[str, dict[str, Any]]:
 
 
 celery_app = make_celery(get_settings())
+
+# Celery's own control flow, and a time limit: these carry no data and Celery must see them as they are.
+_CELERY_SIGNALS = (Retry, Ignore, Reject, SoftTimeLimitExceeded)
+
+
+class TaskFailed(Exception):
+    """Stands for whatever a task raised: its type, its causes' types and where, never its text.
+
+    A driver's error text can quote the row it refused (``DETAIL: Key (email)=(…)``), and what a
+    task raises travels into the worker's log, the ``task-failed`` and ``task-retried`` events and
+    the failure report Flower shows. Raised outside the ``except`` block, it chains nothing.
+    """
+
+    def __init__(self, summary: str, description: dict[str, Any] | None = None) -> None:
+        super().__init__(summary)
+        self.description = description or {"error": summary}
+
+
+def without_error_text(run: Callable[..., T]) -> Callable[..., T]:
+    """Let ``run`` raise nothing but :class:`TaskFailed` (and Celery's own signals)."""
+
+    @functools.wraps(run)
+    def guarded(*args: Any, **kwargs: Any) -> T:
+        try:
+            return run(*args, **kwargs)
+        except _CELERY_SIGNALS:
+            raise
+        except Exception as exc:  # noqa: BLE001 - every failure is reported, by type only
+            description = describe_exception(exc)
+        causes = "".join(f" from {name}" for name in description["causes"])
+        raise TaskFailed(f"{description['error']}{causes} at {description['location']}", description)
+
+    return guarded
+
+
+def panda_task(**options: Any) -> Callable[[Callable[..., Any]], Any]:
+    """``celery_app.task`` for PANDA's tasks: whatever they raise reaches Celery without its text.
+
+    The guard sits inside Celery's ``autoretry_for`` wrapper, so retries see the guarded error too.
+    """
+
+    def register(run: Callable[..., Any]) -> Any:
+        return celery_app.task(**options)(without_error_text(run))
+
+    return register
+
+
+@setup_logging.connect
+def _configure_worker_logging(**_kwargs: Any) -> None:
+    """Celery leaves logging alone when this signal has a receiver: its records and ours share one
+    text-free JSON rendering (``domain.logs``), in the worker, its pool processes and beat."""
+    configure_logging(get_settings())
 
 
 class _ProcessResources:

@@ -19,7 +19,8 @@ from celery.signals import worker_ready
 
 from domain.config import get_settings
 from domain.jobs import runner
-from worker.celery_app import celery_app, run_in_process
+from domain.logs import describe_exception
+from worker.celery_app import TaskFailed, panda_task, run_in_process
 
 PLAN_TASK = "panda.jobs.plan"
 CHUNK_TASK = "panda.jobs.chunk"
@@ -30,58 +31,67 @@ MAX_RETRIES = 5
 log = structlog.get_logger("panda.jobs")
 
 
-class JobStepFailed(Exception):
-    """Stands for an exception whose text may quote the file's data: only its type is kept."""
-
-
 class JobNotVisibleYet(Exception):
     """The API's transaction recording the job has not committed yet."""
 
 
-def _retry(task: Task, exc: Exception, job_id: str) -> None:
-    """Retry with back-off; after the last try the job fails rather than hanging ``running``."""
-    log.warning("job_step_error", task=task.name, job_id=job_id, error=type(exc).__name__)
-    if task.request.retries >= MAX_RETRIES:
-        run_in_process(lambda sessions: runner.fail_job(sessions, uuid.UUID(job_id), "job.internal_error", {}))
-        return
-    raise task.retry(exc=JobStepFailed(type(exc).__name__), countdown=2**task.request.retries, max_retries=None)
+class JobStepTask(Task):  # type: ignore[misc]
+    """A step of a job: retried with back-off (1, 2, 4, 8, 16 s); after the last try the job fails
+    rather than hanging ``running``. What is retried is already a :class:`TaskFailed`: no text."""
+
+    autoretry_for = (TaskFailed,)
+    retry_backoff = True
+    retry_jitter = False
+    max_retries = MAX_RETRIES
+
+    def on_retry(self, exc: BaseException, task_id: str, args: Any, kwargs: Any, einfo: Any) -> None:
+        """One line per failed try, with the job and the error's type."""
+        log.warning("job_step_error", task=self.name, job_id=args[0], **_description(exc))
+
+    def on_failure(self, exc: BaseException, task_id: str, args: Any, kwargs: Any, einfo: Any) -> None:
+        """The last try failed too: the job ends ``failed`` with ``job.internal_error``."""
+        log.warning("job_step_error", task=self.name, job_id=args[0], **_description(exc))
+        job_id = uuid.UUID(args[0])
+        try:
+            run_in_process(lambda sessions: runner.fail_job(sessions, job_id, "job.internal_error", {}))
+        except Exception as error:  # noqa: BLE001 - logged by type; the stalled-job check tries again
+            failure = describe_exception(error)
+        else:
+            return
+        log.error("job_fail_error", job_id=args[0], **failure)
 
 
-@celery_app.task(name=PLAN_TASK, bind=True)
+def _description(exc: BaseException) -> dict[str, Any]:
+    return exc.description if isinstance(exc, TaskFailed) else {"error": type(exc).__name__}
+
+
+@panda_task(name=PLAN_TASK, bind=True, base=JobStepTask)
 def plan_job(self: Task, job_id: str) -> int:
     """Scan the upload, store its chunks and send one task per chunk."""
     settings = get_settings()
-    try:
-        job = uuid.UUID(job_id)
-        if not run_in_process(lambda sessions: runner.job_exists(sessions, job)):
-            raise JobNotVisibleYet
-        pending = run_in_process(lambda sessions: runner.plan_job(sessions, job, settings))
-    except Exception as exc:  # noqa: BLE001 - any failure is retried, then ends the job
-        _retry(self, exc, job_id)
-        return 0
+    job = uuid.UUID(job_id)
+    if not run_in_process(lambda sessions: runner.job_exists(sessions, job)):
+        raise JobNotVisibleYet
+    pending = run_in_process(lambda sessions: runner.plan_job(sessions, job, settings))
     for seq in pending:
         run_chunk.apply_async((job_id, seq))
     return len(pending)
 
 
-@celery_app.task(name=CHUNK_TASK, bind=True)
+@panda_task(name=CHUNK_TASK, bind=True, base=JobStepTask)
 def run_chunk(self: Task, job_id: str, seq: int) -> str:
     """Validate (and import) one chunk, once."""
-    try:
-        reminders = get_settings().reminder_policy
-        return run_in_process(lambda sessions: runner.run_chunk(sessions, uuid.UUID(job_id), seq, reminders))
-    except Exception as exc:  # noqa: BLE001 - any failure is retried, then ends the job
-        _retry(self, exc, job_id)
-        return "failed"
+    reminders = get_settings().reminder_policy
+    return run_in_process(lambda sessions: runner.run_chunk(sessions, uuid.UUID(job_id), seq, reminders))
 
 
-@celery_app.task(name=RESUME_TASK)
+@panda_task(name=RESUME_TASK)
 def resume_jobs() -> int:
     """Send again the work of every unfinished job; deliveries of work already done are no-ops."""
     return _send_again(run_in_process(runner.unfinished_work))
 
 
-@celery_app.task(name=RESUME_STALLED_TASK)
+@panda_task(name=RESUME_STALLED_TASK)
 def resume_stalled_jobs() -> int:
     """Send again the work of jobs without progress for ``JOB_STALL_SECONDS`` (scheduled by beat).
 

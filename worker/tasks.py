@@ -11,13 +11,13 @@ from __future__ import annotations
 from domain.config import get_settings
 from domain.services.dispatch import drain, plan_drains
 from domain.services.sweep import sweep_missed
-from worker.celery_app import celery_app, run_in_process, stale_after
+from worker.celery_app import panda_task, run_in_process, stale_after
 
 # Well inside the task time limits; a drain cut short leaves the rest for the next one.
 DRAIN_BUDGET_SECONDS = 60.0
 
 
-@celery_app.task(name="panda.reminders.dispatch")
+@panda_task(name="panda.reminders.dispatch")
 def dispatch_due_reminders() -> dict[str, int]:
     """Start enough drains, per channel, for the reminders due now."""
     settings = get_settings()
@@ -28,14 +28,14 @@ def dispatch_due_reminders() -> dict[str, int]:
     return plan
 
 
-@celery_app.task(name="panda.reminders.drain")
+@panda_task(name="panda.reminders.drain")
 def drain_reminders(channel: str) -> dict[str, int]:
     """Send due reminders of ``channel`` in claimed batches; return the outcome counts."""
     settings = get_settings()
     return dict(run_in_process(lambda sessions: drain(sessions, channel, settings, DRAIN_BUDGET_SECONDS)))
 
 
-@celery_app.task(name="panda.appointments.sweep_missed")
+@panda_task(name="panda.appointments.sweep_missed")
 def store_missed_statuses() -> int:
     """Store ``missed`` on active appointments whose end has passed."""
     return run_in_process(sweep_missed)

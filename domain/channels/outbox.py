@@ -2,7 +2,9 @@
 
 It stands in for delivery to the patient's e-mail or phone, so a patient with neither is skipped.
 The outbox row is written in the same transaction that marks the reminder sent, and
-``reminder_id`` is unique: a reminder lands in the outbox exactly once.
+``reminder_id`` is unique: a reminder lands in the outbox exactly once. Each row records the
+patient its appointment belongs to at that moment, so erasure finds every message quoting
+their contact details even after the appointment itself was deleted.
 """
 
 from __future__ import annotations
@@ -10,19 +12,30 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.channels.base import Channel, Delivery, ReminderMessage
 from domain.clock import utcnow
 from domain.dialects import insert_ignoring_conflicts
-from domain.models import OutboxMessage, table
+from domain.models import Appointment, OutboxMessage, table
 
 OUTBOX = table(OutboxMessage)
+APPOINTMENT = table(Appointment)
+# The appointment's patient, read inside the insert: no extra round trip, same transaction.
+_PATIENT_OF_APPOINTMENT = (
+    select(APPOINTMENT.c.patient_id).where(APPOINTMENT.c.id == bindparam("of_appointment")).scalar_subquery()
+)
 
 
 def insert_ignoring_duplicates(dialect_name: str) -> Any:
-    """``INSERT … ON CONFLICT (reminder_id) DO NOTHING`` in the session's dialect."""
-    return insert_ignoring_conflicts(OUTBOX, dialect_name, [OUTBOX.c.reminder_id])
+    """``INSERT … ON CONFLICT (reminder_id) DO NOTHING`` in the session's dialect, naming the patient.
+
+    Each parameter row carries ``of_appointment`` (the appointment id) for the patient lookup.
+    """
+    return insert_ignoring_conflicts(OUTBOX, dialect_name, [OUTBOX.c.reminder_id]).values(
+        patient_id=_PATIENT_OF_APPOINTMENT
+    )
 
 
 class OutboxChannel(Channel):
@@ -45,6 +58,7 @@ class OutboxChannel(Channel):
                 "id": uuid.uuid4(),
                 "reminder_id": message.reminder_id,
                 "appointment_id": message.appointment_id,
+                "of_appointment": message.appointment_id,
                 "recipient": self.recipient(message.email, message.phone),
                 "subject": message.subject,
                 "body": message.body,

@@ -6,7 +6,7 @@ import datetime as dt
 import uuid
 
 from advanced_alchemy.base import UUIDAuditBase, UUIDBase
-from advanced_alchemy.types import GUID, DateTimeUTC
+from advanced_alchemy.types import GUID, BigIntIdentity, DateTimeUTC
 from sqlalchemy import ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -34,13 +34,22 @@ class Reminder(UUIDAuditBase):
 
 
 class OutboxMessage(UUIDBase):
-    """A message the ``outbox`` channel recorded instead of delivering it."""
+    """A message the ``outbox`` channel recorded instead of delivering it.
+
+    It quotes the patient's contact details, so it belongs to the patient: ``patient_id`` is
+    recorded with the message and erasing the patient deletes it (``ON DELETE CASCADE``),
+    whatever became of the appointment (``appointment_id`` outlives a deleted appointment).
+    """
 
     __tablename__ = "outbox_message"
     __table_args__ = (Index("ix_outbox_appointment", "appointment_id"),)
 
     reminder_id: Mapped[uuid.UUID] = mapped_column(GUID(), unique=True)
     appointment_id: Mapped[uuid.UUID | None] = mapped_column(GUID())
+    # Null only for messages recorded before migration 0006 whose appointment was already gone.
+    patient_id: Mapped[int | None] = mapped_column(
+        BigIntIdentity, ForeignKey("patient.id", ondelete="CASCADE"), index=True, default=None
+    )
     recipient: Mapped[str] = mapped_column(String(320))
     subject: Mapped[str] = mapped_column(String(200))
     body: Mapped[str] = mapped_column(Text)

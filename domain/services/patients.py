@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import ColumnElement, bindparam, delete, insert, select, update
+from sqlalchemy import ColumnElement, and_, bindparam, delete, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.clock import utcnow
@@ -124,9 +124,25 @@ class PatientService:
                     .where(APPOINTMENT.c.id.in_(unfinished_ids))
                     .values(status=Status.CANCELLED.value, updated_at=now)
                 )
-            all_ids = select(APPOINTMENT.c.id).where(theirs).scalar_subquery()
-            await self.sql.execute(delete(OUTBOX).where(OUTBOX.c.appointment_id.in_(all_ids)))
+            await self.sql.execute(delete(OUTBOX).where(_outbox_naming(row, theirs)))
             await self.sql.execute(update(APPOINTMENT).where(theirs).values(patient_id=None, updated_at=now))
             await self.sql.execute(delete(PATIENT).where(PATIENT.c.id == row["id"]))
 
         await in_transaction(self.sql, erase_in_transaction)
+
+
+def _outbox_naming(patient: Mapping[str, Any], theirs: ColumnElement[bool]) -> ColumnElement[bool]:
+    """Every outbox message that names ``patient``, whatever became of its appointment.
+
+    Messages record their patient (``patient_id``); those recorded before that column existed
+    are found through an appointment still theirs, or, when that appointment was deleted, by
+    being addressed to the patient's own e-mail address or phone number.
+    """
+    contacts = [value for value in (patient["email"], patient["phone"]) if value]
+    conditions = [
+        OUTBOX.c.patient_id == patient["id"],
+        OUTBOX.c.appointment_id.in_(select(APPOINTMENT.c.id).where(theirs).scalar_subquery()),
+    ]
+    if contacts:
+        conditions.append(and_(OUTBOX.c.patient_id.is_(None), OUTBOX.c.recipient.in_(contacts)))
+    return or_(*conditions)

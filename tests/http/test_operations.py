@@ -77,10 +77,3 @@ async def test_every_response_carries_a_request_id(client) -> None:
     assert len(set(ids)) == len(ids)
     problem = assert_problem(responses[2], 404)
     assert problem.get("request_id") == ids[2]
-
-
-async def test_a_safe_request_id_from_a_proxy_is_kept(client) -> None:
-    response = await client.get("/health", headers={"X-Request-ID": "proxy-abc.123"})
-    assert response.headers["x-request-id"] == "proxy-abc.123"
-    response = await client.get("/health", headers={"X-Request-ID": "bad id\twith spaces"})
-    assert response.headers["x-request-id"] != "bad id\twith spaces"
