@@ -35,6 +35,7 @@ _LF, _CR, _QUOTE, _COMMA = b"\n"[0], b"\r"[0], b'"'[0], b","[0]
 _BYTE_STATE = {_LF: _ENDED, _QUOTE: _QUOTED, _COMMA: _CELL_START, _CR: _AFTER_CR}
 _UNQUOTED_STOP = re.compile(rb"[,\r\n]")
 _LINE_END = re.compile(rb"[\r\n]")
+_QUOTED_REST = re.compile(rb'[^"]*(?:""[^"]*)*')
 
 
 class Record(NamedTuple):
@@ -55,9 +56,9 @@ def _walk_csv(buf: bytes, pos: int, state: int) -> tuple[int, int, bool]:
         elif state == _UNQUOTED:
             found = _UNQUOTED_STOP.search(buf, pos)
             pos, state = (size, _UNQUOTED) if found is None else (found.end(), _BYTE_STATE[buf[found.start()]])
-        elif state == _QUOTED:
-            closing = buf.find(b'"', pos)
-            pos, state = (size, _QUOTED) if closing < 0 else (closing + 1, _AFTER_QUOTE)
+        elif state == _QUOTED:  # to the first quote not doubled (a quote last in buf: the next byte decides)
+            pos = _QUOTED_REST.match(buf, pos).end()  # type: ignore[union-attr]  # it matches "" too
+            pos, state = (size, _QUOTED) if pos == size else (pos + 1, _AFTER_QUOTE)
         elif state == _AFTER_QUOTE:
             pos, state = _next_byte(buf, pos)
         else:  # _AFTER_CR: a \n right after it belongs to the same line end
@@ -68,8 +69,10 @@ def _walk_csv(buf: bytes, pos: int, state: int) -> tuple[int, int, bool]:
 def _cell_start(buf: bytes, pos: int) -> tuple[int, int]:
     eol = _LINE_END.search(buf, pos)
     stop = eol.start() if eol else len(buf)
-    if buf.find(b'"', pos, stop) >= 0:
-        return _next_byte(buf, pos)
+    quote = buf.find(b'"', pos, stop)
+    if quote >= 0:
+        # Cells before it are unquoted; it opens a quoted cell only as a cell's first byte.
+        return quote + 1, (_QUOTED if quote == pos or buf[quote - 1] == _COMMA else _UNQUOTED)
     # The usual row: no quote before its line ends, so every cell up to there is unquoted.
     if eol is None:  # a comma last means a cell starts in the next block
         return len(buf), (_CELL_START if buf[-1] == _COMMA else _UNQUOTED)
@@ -92,6 +95,9 @@ def records(file: BinaryIO, start: int, stop: int | None, csv_quotes: bool) -> I
     A CSV quote still open at the end makes the file unreadable (``file.csv_malformed``).
     """
     walk = _walk_csv if csv_quotes else _walk_lines
+    # A blank CSV record holds line ends only (a space is a cell); a blank line holds whitespace.
+    space = b"\r\n" if csv_quotes else None
+    blank_start = frozenset(b"\r\n" if csv_quotes else b" \t\r\n\x0b\x0c")
     file.seek(start)
     offset = start  # of buf[0]
     buf, pos, state = b"", 0, _CELL_START
@@ -107,7 +113,12 @@ def records(file: BinaryIO, start: int, stop: int | None, csv_quotes: bool) -> I
                 break
         end, state, ended = walk(buf, pos, state)
         piece = buf[pos:end]
-        blank = blank and not (piece.strip(b"\r\n") if csv_quotes else piece.strip())
+        if ended and not kept and parts is not None:  # the usual record, whole in this block
+            pos = end
+            fits = len(piece) <= MAX_ROW_BYTES
+            yield Record(offset + end, piece if fits else None, piece[0] in blank_start and not piece.strip(space))
+            continue
+        blank = blank and not piece.strip(space)
         if parts is not None:
             kept += len(piece)
             if kept > MAX_ROW_BYTES:
