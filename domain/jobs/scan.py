@@ -2,8 +2,9 @@
 
 A file that cannot be read (not UTF-8, a CSV quote never closed, a broken JSON array) fails
 here, before any chunk runs, so an import never stores half of a broken file. The scan keeps
-only a line in memory, whatever the file's size. A JSON array is rewritten as NDJSON (one row
-per line) by a streaming parser, so every format is split and read the same way afterwards.
+a block and at most one record (``records.MAX_ROW_BYTES``) in memory, however long a line is. A
+JSON array is rewritten as NDJSON (one row per line) by a streaming parser, so every format is
+split and read the same way afterwards; the parser holds one array item at a time.
 """
 
 from __future__ import annotations
