@@ -29,6 +29,7 @@ from api.dependencies import driver_pool_lifespan, sql_provider
 from api.guards import single_valued_query
 from api.middleware import request_id_middleware
 from api.openapi import document_inputs, document_problems
+from api.params import JsonBodyRequest
 from api.problems import problem_details_plugin
 from domain.config import Settings, get_settings
 from domain.db import make_db_config
@@ -94,6 +95,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         ),
         cors_config=CORSConfig(allow_origins=list(settings.cors_origins)) if settings.cors_origins else None,
         request_max_body_size=settings.max_json_body_bytes,
+        request_class=JsonBodyRequest,  # every malformed JSON body is a 400
         debug=False,
     )
     document_problems(app)

@@ -101,6 +101,7 @@ MESSAGES: dict[str, str] = {
     "row.extra_cells": _("This row has more cells than the header's {max} columns."),
     "row.malformed_json": _("This line is not valid JSON."),
     "row.not_object": _("This row must be a JSON object."),
+    "row.too_long": _("This row is longer than {max} bytes, so it was not read."),
     "route.not_found": _("Nothing is found at this address."),
     "method.not_allowed": _("This method is not allowed here."),
     "patient.duplicate": _("A patient with this NHS number already exists."),

@@ -8,9 +8,7 @@ different number of rows than the scan found means the file is not what it seeme
 from __future__ import annotations
 
 import csv
-import io
-import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -18,10 +16,10 @@ import msgspec
 
 from domain.errors import FieldError
 from domain.jobs.formats import Format, UnreadableFile
+from domain.jobs.records import MAX_ROW_BYTES, Record, records
 from domain.jobs.scan import Span, read_csv_header, rows_path
+from domain.json_text import MALFORMED_JSON_ERRORS
 
-# A cell longer than csv's default limit is still a row: its value fails the rules instead.
-csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
 ROW_FIELD = "row"
 
 
@@ -34,51 +32,55 @@ class Row(NamedTuple):
 
 
 def read_span(upload: Path, fmt: Format, span: Span) -> list[Row]:
-    """The rows of one chunk of the upload."""
-    path = rows_path(upload, fmt)
-    with path.open("rb") as file:
-        file.seek(span.start_byte)
-        raw = file.read(span.end_byte - span.start_byte)
-    rows = list(_csv_rows(upload, raw, span.first_row) if fmt is Format.CSV else _ndjson_rows(raw, span.first_row))
+    """The rows of one chunk of the upload, read record by record (never more than a record held)."""
+    csv_quotes = fmt is Format.CSV
+    with rows_path(upload, fmt).open("rb") as file:
+        found = [record for record in records(file, span.start_byte, span.end_byte, csv_quotes) if not record.blank]
+    numbered = enumerate(found, start=span.first_row)
+    rows = list(_csv_rows(upload, numbered) if csv_quotes else _ndjson_rows(numbered))
     if len(rows) != span.rows:
-        raise UnreadableFile("file.csv_malformed" if fmt is Format.CSV else "file.json_malformed")
+        raise UnreadableFile("file.csv_malformed" if csv_quotes else "file.json_malformed")
     return rows
 
 
-def _csv_rows(upload: Path, raw: bytes, first_row: int) -> Iterator[Row]:
+def _too_long(number: int) -> Row:
+    return Row(number, None, (FieldError(ROW_FIELD, "row.too_long", {"max": MAX_ROW_BYTES}),))
+
+
+def _csv_rows(upload: Path, numbered: Iterable[tuple[int, Record]]) -> Iterator[Row]:
     columns, _start = read_csv_header(upload)
     width = len(columns)
-    number = first_row
-    try:
-        for cells in csv.reader(io.StringIO(raw.decode("utf-8"), newline="")):
-            if not cells:
-                continue
-            if len(cells) > width:
-                yield Row(number, None, (FieldError(ROW_FIELD, "row.extra_cells", {"max": width}),))
-            elif "" in cells:
-                yield Row(number, {name: cell for name, cell in zip(columns, cells, strict=False) if cell})
-            else:
-                yield Row(number, dict(zip(columns, cells, strict=False)))
-            number += 1
-    except (csv.Error, UnicodeDecodeError):
-        raise UnreadableFile("file.csv_malformed") from None
+    for number, record in numbered:
+        if record.raw is None:
+            yield _too_long(number)
+            continue
+        try:
+            # One record is one csv row, as the scan found it; the text is UTF-8 (checked by the scan).
+            (cells,) = csv.reader([record.raw.decode("utf-8")])
+        except (csv.Error, UnicodeDecodeError, ValueError):
+            raise UnreadableFile("file.csv_malformed") from None
+        if len(cells) > width:
+            yield Row(number, None, (FieldError(ROW_FIELD, "row.extra_cells", {"max": width}),))
+        elif "" in cells:
+            yield Row(number, {name: cell for name, cell in zip(columns, cells, strict=False) if cell})
+        else:
+            yield Row(number, dict(zip(columns, cells, strict=False)))
 
 
 _decode = msgspec.json.Decoder().decode
 
 
-def _ndjson_rows(raw: bytes, first_row: int) -> Iterator[Row]:
-    number = first_row
-    for line in raw.split(b"\n"):
-        if not line.strip():
+def _ndjson_rows(numbered: Iterable[tuple[int, Record]]) -> Iterator[Row]:
+    for number, record in numbered:
+        if record.raw is None:
+            yield _too_long(number)
             continue
         try:
-            value = _decode(line)
-        except msgspec.DecodeError:
+            value = _decode(record.raw)
+        except MALFORMED_JSON_ERRORS:  # deep nesting, bad UTF-8, numbers out of range: as any bad JSON
             yield Row(number, None, (FieldError(ROW_FIELD, "row.malformed_json"),))
         else:
             if isinstance(value, dict):
                 yield Row(number, value)
             else:
                 yield Row(number, None, (FieldError(ROW_FIELD, "row.not_object"),))
-        number += 1

@@ -2,23 +2,22 @@
 
 A file that cannot be read (not UTF-8, a CSV quote never closed, a broken JSON array) fails
 here, before any chunk runs, so an import never stores half of a broken file. The scan keeps
-only a line in memory, whatever the file's size. A JSON array is rewritten as NDJSON (one row
-per line) by a streaming parser, so every format is split and read the same way afterwards.
+a block and at most one record (``records.MAX_ROW_BYTES``) in memory, however long a line is. A
+JSON array is rewritten as NDJSON (one row per line) by a streaming parser, so every format is
+split and read the same way afterwards; the parser holds one array item at a time.
 """
 
 from __future__ import annotations
 
 import codecs
 import csv
-import io
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import ijson
-import msgspec
-
 from domain.jobs.formats import Format, UnreadableFile
+from domain.jobs.json_array import json_array_to_ndjson
+from domain.jobs.records import records
 
 BLOCK_BYTES = 1 << 20
 BOM = codecs.BOM_UTF8
@@ -44,7 +43,7 @@ def plan_spans(upload: Path, fmt: Format, rows_per_chunk: int) -> list[Span]:
     """Check that the file can be read as ``fmt`` and split its rows into chunks of ``rows_per_chunk``."""
     start = _check_utf8(upload)
     if fmt is Format.JSON:
-        _json_array_to_ndjson(upload, rows_path(upload, fmt), start)
+        json_array_to_ndjson(upload, rows_path(upload, fmt), start)
         return list(_split(rows_path(upload, fmt), 0, rows_per_chunk, csv_quotes=False))
     if fmt is Format.CSV:
         _columns, body_start = read_csv_header(upload)
@@ -72,39 +71,17 @@ def _check_utf8(path: Path) -> int:
     return start
 
 
-def _records(path: Path, start: int, csv_quotes: bool) -> Iterator[tuple[int, bool]]:
-    """Yield ``(end offset, is blank)`` per record; a CSV record spans lines while a quote is open.
-
-    In RFC 4180 CSV a quote is literal only when doubled, so a line ends a record exactly when
-    the count of quotes read so far is even.
-    """
-    offset = start
-    open_quote = False
-    record_blank = True
-    with path.open("rb") as file:
-        file.seek(start)
-        for line in file:
-            offset += len(line)
-            if not open_quote:
-                record_blank = not (line.strip(b"\r\n") if csv_quotes else line.strip())
-            if csv_quotes and b'"' in line and line.count(b'"') & 1:
-                open_quote = not open_quote
-            if not open_quote:
-                yield offset, record_blank
-    if open_quote:
-        raise UnreadableFile("file.csv_malformed")
-
-
 def _split(path: Path, start: int, rows_per_chunk: int, csv_quotes: bool) -> Iterator[Span]:
     chunk_start, first_row, rows = start, 1, 0
     end = start
-    for end, blank in _records(path, start, csv_quotes):
-        if blank:
-            continue
-        rows += 1
-        if rows == rows_per_chunk:
-            yield Span(chunk_start, end, first_row, rows)
-            chunk_start, first_row, rows = end, first_row + rows, 0
+    with path.open("rb") as file:
+        for end, _raw, blank in records(file, start, None, csv_quotes):
+            if blank:
+                continue
+            rows += 1
+            if rows == rows_per_chunk:
+                yield Span(chunk_start, end, first_row, rows)
+                chunk_start, first_row, rows = end, first_row + rows, 0
     if rows:
         yield Span(chunk_start, end, first_row, rows)
 
@@ -113,50 +90,16 @@ def read_csv_header(path: Path) -> tuple[list[str], int]:
     """The column names of a CSV file's header row, and the offset where its data rows start."""
     with path.open("rb") as file:
         start = len(BOM) if file.read(len(BOM)) == BOM else 0
-        for end, blank in _records(path, start, csv_quotes=True):
-            if blank:
-                continue
-            file.seek(start)
-            text = file.read(end - start).decode("utf-8")
-            break
-        else:
-            raise UnreadableFile("file.empty")
+        header = next((record for record in records(file, start, None, csv_quotes=True) if not record.blank), None)
+    if header is None:
+        raise UnreadableFile("file.empty")
+    if header.raw is None:
+        raise UnreadableFile("file.csv_header")
     try:
-        cells = next(csv.reader(io.StringIO(text, newline="")))
+        cells = next(csv.reader([header.raw.decode("utf-8")]))
     except (csv.Error, StopIteration):
         raise UnreadableFile("file.csv_header") from None
     columns = [cell.strip() for cell in cells]
     if not all(columns) or len(set(columns)) != len(columns) or max(map(len, columns)) > MAX_COLUMN_NAME:
         raise UnreadableFile("file.csv_header")
-    return columns, end
-
-
-def _json_array_to_ndjson(source: Path, target: Path, start: int) -> None:
-    """Rewrite a JSON array as one JSON value per line, streaming: memory stays flat."""
-    with source.open("rb") as file, target.open("wb") as out:
-        file.seek(start)
-        if _first_byte(file) != b"[":
-            raise UnreadableFile("file.json_malformed")
-        file.seek(start)
-        encode = msgspec.json.Encoder().encode
-        lines: list[bytes] = []
-        try:
-            # Floats, not Decimals: the rows go on as JSON; the parser's messages quote the file, so
-            # only the error's class is used.
-            for item in ijson.items(file, "item", use_float=True):
-                lines.append(encode(item))
-                if len(lines) >= 4096:
-                    out.write(b"\n".join(lines) + b"\n")
-                    lines.clear()
-        except ijson.JSONError:
-            raise UnreadableFile("file.json_malformed") from None
-        if lines:
-            out.write(b"\n".join(lines) + b"\n")
-
-
-def _first_byte(file: io.BufferedReader) -> bytes:
-    while block := file.read(4096):
-        stripped = block.lstrip()
-        if stripped:
-            return stripped[:1]
-    return b""
+    return columns, header.end

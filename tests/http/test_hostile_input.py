@@ -66,3 +66,66 @@ async def test_the_schema_documents_errors_and_inputs_as_they_are(client) -> Non
     assert components["AppointmentCreate"]["properties"]["duration"]["type"] == "string"
     assert all(components[name]["additionalProperties"] is False for name in ("PatientCreate", "AppointmentUpdate"))
     assert components["PatientUpdate"]["properties"]["name"] == {"type": "string", "maxLength": 255, "minLength": 1}
+
+
+# Bodies that are not JSON PANDA can use, one per way a parser can refuse them. The first two
+# raised UnicodeDecodeError and RecursionError inside Litestar's decoder: a 500 each.
+MALFORMED_BODIES = {
+    "invalid UTF-8 in a string": b'{"name":"\xff"}',
+    "invalid UTF-8 in a key": b'{"\xc3\x28":1}',
+    "3000 open brackets": b"[" * 3000,
+    "3000 nested arrays": b"[" * 3000 + b"]" * 3000,
+    "3000 nested objects": b'{"a":' * 3000 + b"1" + b"}" * 3000,
+    "a 100,000-digit integer": b'{"name":' + b"9" * 100_000 + b"}",
+    "an exponent beyond any float": b'{"name":1e999999}',
+    "NaN": b'{"name":NaN}',
+    "Infinity": b'{"name":-Infinity}',
+    "a lone surrogate escape": b'{"name":"\\ud800"}',
+    "a lone surrogate in a key": b'{"\\udc00":"x"}',
+    "a byte order mark": b'\xef\xbb\xbf{"name":"x"}',
+    "UTF-16": '{"name":"x"}'.encode("utf-16"),
+    "a NUL byte": b"\x00",
+    "only spaces": b"   ",
+    "trailing data": b'{"name":"x"} {}',
+    "a truncated object": b'{"name":',
+}
+BODY_ROUTES = [
+    ("POST", "/patients"),
+    ("POST", "/appointments"),
+    ("PATCH", f"/patients/{nhs_number(0)}"),
+    ("PATCH", "/appointments/00000000-0000-0000-0000-000000000000"),
+]
+
+
+async def test_every_malformed_json_body_is_400_malformed_json_and_changes_nothing(client) -> None:
+    for label, body in MALFORMED_BODIES.items():
+        for method, path in BODY_ROUTES:
+            response = await client.request(method, path, content=body, headers={"Content-Type": "application/json"})
+            problem = assert_problem(response, 400, "body.malformed_json")
+            assert problem["detail"] == "The request body is not valid JSON.", (label, method, path)
+            assert field_codes(problem) == {"body": "body.malformed_json"}, (label, method, path)
+    assert (await client.get("/patients")).json()["total"] == 0
+    await create_patient(client, nhs_number(0))  # and the server goes on serving
+
+
+async def test_a_malformed_body_is_explained_in_the_clients_language(client) -> None:
+    for language, detail in (
+        ("cy", "Nid yw corff y cais yn JSON dilys."),
+        ("fr", "Le corps de la requête n'est pas un JSON valide."),
+    ):
+        for body in (MALFORMED_BODIES["invalid UTF-8 in a string"], MALFORMED_BODIES["3000 open brackets"]):
+            response = await client.post(
+                "/patients", content=body, headers={"Content-Type": "application/json", "Accept-Language": language}
+            )
+            assert assert_problem(response, 400, "body.malformed_json")["detail"] == detail
+            assert response.headers["content-language"] == language
+
+
+async def test_deep_but_decodable_nesting_inside_a_field_is_a_rule_error(client) -> None:
+    """Nesting the decoder accepts still reaches the models: the field is of the wrong type, not a 500."""
+    for depth in (10, 200, 400):
+        nested = b"[" * depth + b"]" * depth
+        body = b'{"nhs_number":"' + nhs_number(1).encode() + b'","name":' + nested + b"}"
+        response = await client.post("/patients", content=body, headers={"Content-Type": "application/json"})
+        assert response.status_code == 400, (depth, response.text)
+        assert response.json()["code"] != "server.error"
