@@ -9,8 +9,10 @@ resumes jobs that stalled while other workers ran on.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import uuid
+from collections.abc import Iterator
 from typing import Any
 
 import structlog
@@ -18,13 +20,12 @@ from celery import Task
 from celery.signals import worker_ready
 
 from domain.config import get_settings
-from domain.jobs import runner
+from domain.jobs import deliveries, runner, store
+from domain.jobs.files import sweep_orphans
+from domain.jobs.tasks import CHUNK_TASK, PLAN_TASK, RESUME_STALLED_TASK, RESUME_TASK
+from domain.sql import SessionRunner
 from worker.celery_app import celery_app, run_in_process
 
-PLAN_TASK = "panda.jobs.plan"
-CHUNK_TASK = "panda.jobs.chunk"
-RESUME_TASK = "panda.jobs.resume"
-RESUME_STALLED_TASK = "panda.jobs.resume_stalled"
 MAX_RETRIES = 5
 
 log = structlog.get_logger("panda.jobs")
@@ -32,10 +33,6 @@ log = structlog.get_logger("panda.jobs")
 
 class JobStepFailed(Exception):
     """Stands for an exception whose text may quote the file's data: only its type is kept."""
-
-
-class JobNotVisibleYet(Exception):
-    """The API's transaction recording the job has not committed yet."""
 
 
 def _retry(task: Task, exc: Exception, job_id: str) -> None:
@@ -53,9 +50,9 @@ def plan_job(self: Task, job_id: str) -> int:
     settings = get_settings()
     try:
         job = uuid.UUID(job_id)
-        if not run_in_process(lambda sessions: runner.job_exists(sessions, job)):
-            raise JobNotVisibleYet
-        pending = run_in_process(lambda sessions: runner.plan_job(sessions, job, settings))
+        # The API sends this task only once the job's row is committed: a job not found is gone.
+        with _counted_run(job, None) as allowed:
+            pending = run_in_process(lambda sessions: runner.plan_job(sessions, job, settings)) if allowed else []
     except Exception as exc:  # noqa: BLE001 - any failure is retried, then ends the job
         _retry(self, exc, job_id)
         return 0
@@ -68,16 +65,45 @@ def plan_job(self: Task, job_id: str) -> int:
 def run_chunk(self: Task, job_id: str, seq: int) -> str:
     """Validate (and import) one chunk, once."""
     try:
-        return run_in_process(lambda sessions: runner.run_chunk(sessions, uuid.UUID(job_id), seq))
+        job = uuid.UUID(job_id)
+        with _counted_run(job, seq) as allowed:
+            return run_in_process(lambda sessions: runner.run_chunk(sessions, job, seq)) if allowed else "failed"
     except Exception as exc:  # noqa: BLE001 - any failure is retried, then ends the job
         _retry(self, exc, job_id)
         return "failed"
 
 
+@contextlib.contextmanager
+def _counted_run(job_id: uuid.UUID, seq: int | None) -> Iterator[bool]:
+    """Count this run of a step in the database (see ``domain.jobs.deliveries``); yields whether to run it."""
+    limit = get_settings().job_max_redeliveries
+    allowed = run_in_process(lambda sessions: deliveries.begin_run(sessions, job_id, seq, limit))
+    try:
+        yield allowed
+    finally:
+        if allowed:
+            run_in_process(lambda sessions: deliveries.end_run(sessions, job_id, seq))
+
+
 @celery_app.task(name=RESUME_TASK)
 def resume_jobs() -> int:
-    """Send again the work of every unfinished job; deliveries of work already done are no-ops."""
+    """At worker start: remove uploads a crash orphaned, then send again the work of every unfinished
+    job (deliveries of work already done are no-ops)."""
+    try:
+        run_in_process(_sweep_uploads)
+    except Exception as exc:  # noqa: BLE001 - a failed sweep must not hold back the jobs' work
+        log.warning("orphan_upload_sweep_failed", error=type(exc).__name__)
     return _send_again(run_in_process(runner.unfinished_work))
+
+
+async def _sweep_uploads(sessions: runner.Sessions) -> None:
+    async def live_jobs() -> set[uuid.UUID]:
+        async with sessions() as session:
+            return await store.live_job_ids(SessionRunner(session))
+
+    removed = await sweep_orphans(get_settings(), live_jobs)
+    if removed:
+        log.info("orphan_uploads_removed", files=removed)
 
 
 @celery_app.task(name=RESUME_STALLED_TASK)
