@@ -87,9 +87,9 @@ async def provide_driver_opener(state: State, settings: NamedDependency[Settings
 
     @asynccontextmanager
     async def open_sql() -> AsyncIterator[SqlRunner]:
-        async with state.driver_pool.acquire(timeout=settings.db_acquire_timeout_seconds) as connection:
-            async with connection.transaction():
-                yield AsyncpgRunner(connection)
+        pool = state.driver_pool
+        async with pool.acquire(timeout=settings.db_acquire_timeout_seconds) as connection, connection.transaction():
+            yield AsyncpgRunner(connection)
 
     return open_sql
 

@@ -14,7 +14,6 @@ settings.register_profile("unit", deadline=None, suppress_health_check=[HealthCh
 settings.load_profile("unit")
 
 
-
 def load_examples(name: str) -> list[dict[str, Any]]:
     """The decoded list of objects of one example file, as the project ships it."""
     rows = example_rows(name)
