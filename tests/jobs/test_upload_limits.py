@@ -144,32 +144,38 @@ def _assert_unavailable(response: httpx.Response, language: str = "cy") -> None:
 @pytest.mark.parametrize("backend", ["postgresql"])
 async def test_an_exhausted_driver_pool_is_503_with_retry_after(settings: Settings) -> None:
     app = create_app(_small_pool(settings))
-    async with serving(app) as port, httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client:
-        async with _exhausted_driver_pool(app):
-            response = await client.get("/patients/9434765919", headers={"Accept-Language": "cy"})
-            _assert_unavailable(response)
+    async with (
+        serving(app) as port,
+        httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client,
+        _exhausted_driver_pool(app),
+    ):
+        response = await client.get("/patients/9434765919", headers={"Accept-Language": "cy"})
+        _assert_unavailable(response)
+        upload = await client.post(
+            "/jobs?kind=patients&mode=validate",
+            content=BODY,
+            headers={"Content-Type": "text/csv", "Accept-Language": "cy"},
+        )
+        _assert_unavailable(upload)
+    assert files_in(settings.upload_dir) == [], "an upload whose job could not be recorded is deleted"
+
+
+async def test_an_exhausted_engine_pool_is_503_with_retry_after(settings: Settings) -> None:
+    app = create_app(_small_pool(settings))
+    async with (
+        serving(app) as port,
+        httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client,
+        _exhausted_engine(_app_engine(app)),
+    ):
+        _assert_unavailable(await client.get("/clinicians", headers={"Accept-Language": "cy"}))
+        if settings.is_sqlite:  # uploads record their job through the engine there
             upload = await client.post(
                 "/jobs?kind=patients&mode=validate",
                 content=BODY,
                 headers={"Content-Type": "text/csv", "Accept-Language": "cy"},
             )
             _assert_unavailable(upload)
-    assert files_in(settings.upload_dir) == [], "an upload whose job could not be recorded is deleted"
-
-
-async def test_an_exhausted_engine_pool_is_503_with_retry_after(settings: Settings) -> None:
-    app = create_app(_small_pool(settings))
-    async with serving(app) as port, httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client:
-        async with _exhausted_engine(_app_engine(app)):
-            _assert_unavailable(await client.get("/clinicians", headers={"Accept-Language": "cy"}))
-            if settings.is_sqlite:  # uploads record their job through the engine there
-                upload = await client.post(
-                    "/jobs?kind=patients&mode=validate",
-                    content=BODY,
-                    headers={"Content-Type": "text/csv", "Accept-Language": "cy"},
-                )
-                _assert_unavailable(upload)
-                assert files_in(settings.upload_dir) == []
+            assert files_in(settings.upload_dir) == []
 
 
 @contextlib.asynccontextmanager
