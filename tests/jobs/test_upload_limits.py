@@ -6,6 +6,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import fcntl
+import subprocess
+import sys
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -17,17 +19,22 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 from sqlalchemy import text
 from sqlalchemy.exc import TimeoutError as PoolTimeout
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
 from api.app import create_app
+from api.job_queue import JobQueue
 from domain.config import Settings
+from domain.db import make_engine
+from domain.jobs import store
 from domain.jobs.files import bytes_needed
+from domain.sql import SessionRunner
 from tests.jobs.helpers import encode, post_job
 from tests.jobs.serving import files_in, serving, start_slow_upload, until
 
 pytestmark = pytest.mark.usefixtures("engine")
 
 SLOW_UPLOADS = 25
+ROOT = Path(__file__).parent.parent.parent
 ROW = {"nhs_number": "9434765919", "name": "Slow Upload", "date_of_birth": "1970-01-01", "postcode": "N6 2FA"}
 BODY = encode([ROW] * 3, "csv")
 
@@ -222,3 +229,31 @@ async def test_orphaned_uploads_are_swept_when_the_api_starts(client, settings: 
             pass
 
     assert sorted(files_in(directory)) == sorted([live, writing])
+
+
+async def test_the_plan_task_is_sent_only_once_the_job_is_committed(client, settings, monkeypatch) -> None:
+    seen: list[str | None] = []
+
+    async def submit(_queue: JobQueue, job_id: uuid.UUID) -> None:
+        # What a worker would find at the moment the task goes out: read on a connection of its own.
+        worker_engine = make_engine(settings)
+        async with AsyncSession(worker_engine) as session:
+            seen.append(await store.job_status(SessionRunner(session), job_id))
+        await worker_engine.dispose()
+
+    monkeypatch.setattr(JobQueue, "submit", submit)
+    await post_job(client, "patients", "validate", BODY)
+
+    assert seen == ["queued"]
+
+
+def test_the_api_sends_jobs_without_importing_the_worker() -> None:
+    code = (
+        "import sys; from api.app import create_app; from domain.broker import make_client;"
+        "from domain.config import Settings; from domain.jobs.tasks import PLAN_TASK;"
+        "client = make_client(Settings(broker_url='redis://127.0.0.1:1/0'));"
+        "print(client.amqp.router.route({}, PLAN_TASK)['queue'].name,"
+        " any(m.split('.')[0] == 'worker' for m in sys.modules))"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
+    assert result.stdout.split() == ["jobs", "False"], "the plan task goes to the jobs queue; worker/ never loaded"
