@@ -22,7 +22,7 @@ from api.controllers.directory import DirectoryController
 from api.controllers.fhir import FhirController
 from api.controllers.health import HealthController
 from api.controllers.insight import InsightController
-from api.controllers.jobs import jobs_router
+from api.controllers.jobs import jobs_router, sweep_orphan_uploads
 from api.controllers.patients import PatientController
 from api.controllers.reminders import ReminderController
 from api.dependencies import driver_pool_lifespan, sql_provider
@@ -85,7 +85,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             "sql": sql_provider(settings),
         },
         lifespan=[] if settings.is_sqlite else [driver_pool_lifespan(settings)],
-        on_startup=[freeze_startup_objects],
+        on_startup=[sweep_orphan_uploads(settings), freeze_startup_objects],
         openapi_config=OpenAPIConfig(
             title="PANDA",
             version="1.0.0",

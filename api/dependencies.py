@@ -3,12 +3,17 @@
 On PostgreSQL the runner is a raw asyncpg connection from the API's pool (the hot paths'
 benchmark showed the ORM session costing most of the throughput); on SQLite it is the
 request's SQLAlchemy session, committed by advanced-alchemy's autocommit handler.
+
+A connection is awaited at most ``DB_ACQUIRE_TIMEOUT_SECONDS`` (asyncpg's ``acquire`` timeout
+here, the engine's ``pool_timeout`` for sessions): past it the request is a 503, never a hang.
+A handler that must not hold a connection while it waits on its client (an upload) takes
+``open_sql`` instead, and opens a connection only once the body is in.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 
 import asyncpg
@@ -16,7 +21,7 @@ from litestar import Litestar
 from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
 from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from domain.config import Settings
 from domain.services.analytics import AnalyticsService
@@ -35,7 +40,11 @@ def driver_pool_lifespan(settings: Settings):  # type: ignore[no-untyped-def]
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         dsn = make_url(settings.database_url).set(drivername="postgresql").render_as_string(hide_password=False)
         pool = await asyncpg.create_pool(
-            dsn, min_size=0, max_size=settings.db_pool_size * 2, reset=_rollback_if_in_transaction
+            dsn,
+            min_size=0,
+            max_size=settings.db_pool_size * 2,
+            reset=_rollback_if_in_transaction,
+            timeout=settings.db_acquire_timeout_seconds,
         )
         app.state.driver_pool = pool
         try:
@@ -54,9 +63,9 @@ async def _rollback_if_in_transaction(connection: asyncpg.Connection) -> None:
         await connection.execute("ROLLBACK")
 
 
-async def provide_driver_runner(state: State) -> AsyncIterator[SqlRunner]:
+async def provide_driver_runner(state: State, settings: NamedDependency[Settings]) -> AsyncIterator[SqlRunner]:
     """A pooled asyncpg connection for this request; use cases open their own transactions."""
-    async with state.driver_pool.acquire() as connection:
+    async with state.driver_pool.acquire(timeout=settings.db_acquire_timeout_seconds) as connection:
         yield AsyncpgRunner(connection)
 
 
@@ -68,6 +77,37 @@ async def provide_session_runner(db_session: NamedDependency[AsyncSession]) -> S
 def sql_provider(settings: Settings) -> Provide:
     """The runner provider that suits the configured database."""
     return Provide(provide_session_runner if settings.is_sqlite else provide_driver_runner)
+
+
+SqlOpener = Callable[[], AbstractAsyncContextManager[SqlRunner]]
+
+
+async def provide_driver_opener(state: State, settings: NamedDependency[Settings]) -> SqlOpener:
+    """Opens a pooled asyncpg connection on demand, in a transaction committed when the block ends."""
+
+    @asynccontextmanager
+    async def open_sql() -> AsyncIterator[SqlRunner]:
+        pool = state.driver_pool
+        async with pool.acquire(timeout=settings.db_acquire_timeout_seconds) as connection, connection.transaction():
+            yield AsyncpgRunner(connection)
+
+    return open_sql
+
+
+async def provide_session_opener(db_engine: NamedDependency[AsyncEngine]) -> SqlOpener:
+    """Opens a session of its own on demand (not the request's), committed when the block ends."""
+
+    @asynccontextmanager
+    async def open_sql() -> AsyncIterator[SqlRunner]:
+        async with AsyncSession(db_engine, expire_on_commit=False) as session, session.begin():
+            yield SessionRunner(session)
+
+    return open_sql
+
+
+def opener_provider(settings: Settings) -> Provide:
+    """``open_sql``: a connection opened when the handler asks, committed before the handler goes on."""
+    return Provide(provide_session_opener if settings.is_sqlite else provide_driver_opener)
 
 
 # ``Any``: Litestar checks a dependency's value with isinstance, which a plain Protocol refuses.

@@ -13,6 +13,7 @@ from litestar.exceptions import HTTPException, SerializationException
 from litestar.plugins.problem_details import ProblemDetailsConfig, ProblemDetailsException, ProblemDetailsPlugin
 from pydantic import ValidationError
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from api.params import MAX_LIMIT, MAX_OFFSET
 from domain.errors import DomainError, FieldError, InvalidInput
@@ -34,8 +35,10 @@ _QUERY_CODES = {"limit": ("query.limit", {"max": MAX_LIMIT}), "offset": ("query.
 # refused connection, a server shutting down or starting up, a full server, a cancelled statement.
 # A pooled connection the server closed while it sat idle fails with InternalClientError
 # ("another operation is in progress"); the pool drops it when it comes back.
-# TransientConflict: a transaction still deadlocked after its retries.
+# TransientConflict: a transaction still deadlocked after its retries. PoolTimeout: no pooled
+# connection came free within DB_ACQUIRE_TIMEOUT_SECONDS (asyncpg's own pool raises TimeoutError).
 _UNAVAILABLE = (
+    PoolTimeout,
     OperationalError,
     InterfaceError,
     ConnectionError,

@@ -7,9 +7,7 @@ Litestar itself uses; Litestar's own form handling would spool the whole part fi
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any, BinaryIO
 
 from litestar import Request
@@ -35,21 +33,26 @@ def check_content_type(content_type: str | None) -> None:
         raise _unsupported()
 
 
-async def receive_upload(request: Request[Any, Any, Any], target: Path) -> tuple[Format, int]:
-    """Write the uploaded file to ``target``; return its format and size. Nothing is left on failure."""
+def may_be_json(content_type: str | None) -> bool:
+    """Whether the body may be a JSON array (a multipart file part may be anything)."""
+    return media_type(content_type) == MULTIPART or format_of(content_type) is Format.JSON
+
+
+def declared_length(request: Request[Any, Any, Any]) -> int | None:
+    """The body's ``Content-Length``, if the client declared a usable one."""
+    raw = request.headers.get("content-length", "")
+    return int(raw) if raw.isdigit() else None
+
+
+async def receive_upload(request: Request[Any, Any, Any], file: BinaryIO) -> tuple[Format, int]:
+    """Write the uploaded file to ``file``; return its format and size (the caller removes it on failure)."""
     content_type = request.headers.get("content-type")
-    try:
-        with target.open("wb") as file:
-            if media_type(content_type) == MULTIPART:
-                return await _receive_multipart(request.stream(), content_type or "", file)
-            fmt = format_of(content_type)
-            if fmt is None:
-                raise _unsupported()
-            return fmt, await _copy(request.stream(), file)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            target.unlink()
-        raise
+    if media_type(content_type) == MULTIPART:
+        return await _receive_multipart(request.stream(), content_type or "", file)
+    fmt = format_of(content_type)
+    if fmt is None:
+        raise _unsupported()
+    return fmt, await _copy(request.stream(), file)
 
 
 async def _copy(stream: AsyncIterator[bytes], file: BinaryIO) -> int:

@@ -59,6 +59,16 @@ class Settings(BaseSettings):
     webhook_url: str | None = None
     webhook_token: str | None = None
     flower_basic_auth: str | None = None
+    # How long a request waits for a pooled database connection before it is refused (503).
+    db_acquire_timeout_seconds: float = Field(default=5.0, gt=0)
+    # An upload is refused (507) when, once stored, it would leave less than this free on disk.
+    min_free_disk_bytes: int = Field(default=1024 * 1024 * 1024, ge=0)
+    # Uploads streaming at once per API process; one more is refused (429).
+    max_concurrent_uploads: int = Field(default=4, ge=1)
+    # A worker process is replaced after a task that left it above this (KiB, Celery's unit).
+    worker_max_memory_per_child: int = Field(default=1024 * 1024, ge=1024)
+    # A job step (plan or chunk) whose worker died this many times fails the job instead of a next run.
+    job_max_redeliveries: int = Field(default=3, ge=1)
 
     @field_validator("reminder_offsets", mode="before")
     @classmethod

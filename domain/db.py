@@ -48,13 +48,20 @@ def make_engine(settings: Settings) -> AsyncEngine:
     if settings.is_sqlite:
         if url.database:
             Path(url.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_async_engine(url, connect_args={"timeout": 30}, hide_parameters=True)
+        engine = create_async_engine(
+            url,
+            connect_args={"timeout": 30},
+            pool_timeout=settings.db_acquire_timeout_seconds,
+            hide_parameters=True,
+        )
         _prepare_sqlite(engine)
         return engine
     return create_async_engine(
         url,
         pool_size=settings.db_pool_size,
         max_overflow=settings.db_pool_size,
+        # A connection is awaited this long at most: past it the request is a 503, never a hang.
+        pool_timeout=settings.db_acquire_timeout_seconds,
         pool_pre_ping=True,
         hide_parameters=True,
     )

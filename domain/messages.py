@@ -117,6 +117,10 @@ MESSAGES: dict[str, str] = {
     "status.attended_in_future": _("An attended appointment cannot start in the future."),
     "service.unavailable": _("The service is temporarily unavailable; please try again."),
     "server.error": _("Something went wrong on our side. The error has been logged."),
+    "upload.too_many": _("Too many files are being uploaded at once; try again shortly."),
+    "upload.insufficient_storage": _("There is not enough free disk space to store this file."),
+    "job.redelivered_too_often": _("The job stopped: the workers running it stopped again and again."),
+    "range.too_long": _("The report would hold more than {max} items: choose a shorter range or a longer period."),
     "reminder.subject": _("Appointment reminder"),
     "reminder.body": _("You have an appointment on {when} with {department} ({postcode})."),
 }
@@ -128,8 +132,10 @@ TITLES: dict[int, str] = {
     409: _("Conflict"),
     413: _("Content too large"),
     415: _("Unsupported media type"),
+    429: _("Too many requests"),
     500: _("Internal server error"),
     503: _("Service unavailable"),
+    507: _("Insufficient storage"),
 }
 
 

@@ -17,17 +17,16 @@ from typing import Any, TypeVar
 from celery import Celery
 from celery.exceptions import Ignore, Reject, Retry, SoftTimeLimitExceeded
 from celery.signals import setup_logging, worker_process_init, worker_process_shutdown
-from kombu import Queue  # type: ignore[attr-defined]
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from domain.broker import broker_conf
 from domain.config import Settings, get_settings
 from domain.db import make_engine
+from domain.jobs.tasks import RESUME_STALLED_TASK
 from domain.logs import configure_logging, describe_exception
 
 T = TypeVar("T")
 
-# Longer than any task may run (time limit below), so Redis never re-delivers a running task.
-VISIBILITY_TIMEOUT = 2 * 60 * 60
 TASK_TIME_LIMIT = 30 * 60
 
 
@@ -36,25 +35,15 @@ def make_celery(settings: Settings) -> Celery:
     app = Celery("panda", broker=settings.broker_url, include=["worker.tasks", "worker.job_tasks"])
     Path("var").mkdir(exist_ok=True)
     app.conf.update(
-        task_default_queue="panda",
-        # Bulk-job chunks get a queue of their own so a big import cannot sit in front of the
-        # reminder dispatch and the missed sweep; a worker consumes both queues unless told otherwise.
-        task_queues=(Queue("panda"), Queue("jobs")),  # type: ignore[no-untyped-call]
-        task_routes={"panda.jobs.*": {"queue": "jobs"}},
+        broker_conf(settings),
         task_acks_late=True,
         task_reject_on_worker_lost=True,
         worker_prefetch_multiplier=1,
-        task_ignore_result=True,
-        result_backend=settings.result_backend,
-        task_serializer="json",
-        accept_content=["json"],
-        result_serializer="json",
         task_time_limit=TASK_TIME_LIMIT,
         task_soft_time_limit=TASK_TIME_LIMIT - 60,
-        broker_transport_options=transport_options(settings.broker_url),
-        broker_connection_retry_on_startup=True,
+        # A task that bloated its process (a huge upload row) does not leave it bloated for the next.
+        worker_max_memory_per_child=settings.worker_max_memory_per_child,
         worker_send_task_events=True,
-        task_send_sent_event=True,
         worker_soft_shutdown_timeout=10.0,
         worker_enable_soft_shutdown_on_idle=True,
         worker_hijack_root_logger=False,
@@ -62,20 +51,8 @@ def make_celery(settings: Settings) -> Celery:
         worker_redirect_stdouts=False,
         beat_schedule_filename=str(Path("var") / "celerybeat-schedule"),
         beat_schedule=beat_schedule(settings),
-        timezone="UTC",
-        enable_utc=True,
     )
     return app
-
-
-def transport_options(broker_url: str) -> dict[str, Any]:
-    """Redis re-delivers a task unacknowledged for ``visibility_timeout``: longer than any task.
-
-    The embedded SQLAlchemy transport passes its options to ``create_engine``, which refuses it.
-    """
-    if broker_url.startswith(("redis://", "rediss://", "redis+socket://")):
-        return {"visibility_timeout": VISIBILITY_TIMEOUT}
-    return {}
 
 
 def stale_after(settings: Settings) -> float:
@@ -102,7 +79,7 @@ def beat_schedule(settings: Settings) -> dict[str, dict[str, Any]]:
             "options": options,
         },
         "resume-stalled-jobs": {
-            "task": "panda.jobs.resume_stalled",
+            "task": RESUME_STALLED_TASK,
             "schedule": max(settings.scheduler_interval, settings.job_stall_seconds / 5),
             "options": options,
         },

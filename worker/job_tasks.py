@@ -9,8 +9,10 @@ resumes jobs that stalled while other workers ran on.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import uuid
+from collections.abc import Iterator
 from typing import Any
 
 import structlog
@@ -18,21 +20,16 @@ from celery import Task
 from celery.signals import worker_ready
 
 from domain.config import get_settings
-from domain.jobs import runner
+from domain.jobs import deliveries, runner, store
+from domain.jobs.files import sweep_orphans
+from domain.jobs.tasks import CHUNK_TASK, PLAN_TASK, RESUME_STALLED_TASK, RESUME_TASK
 from domain.logs import describe_exception
+from domain.sql import SessionRunner
 from worker.celery_app import TaskFailed, panda_task, run_in_process
 
-PLAN_TASK = "panda.jobs.plan"
-CHUNK_TASK = "panda.jobs.chunk"
-RESUME_TASK = "panda.jobs.resume"
-RESUME_STALLED_TASK = "panda.jobs.resume_stalled"
 MAX_RETRIES = 5
 
 log = structlog.get_logger("panda.jobs")
-
-
-class JobNotVisibleYet(Exception):
-    """The API's transaction recording the job has not committed yet."""
 
 
 class JobStepTask(Task):  # type: ignore[misc]
@@ -70,9 +67,9 @@ def plan_job(self: Task, job_id: str) -> int:
     """Scan the upload, store its chunks and send one task per chunk."""
     settings = get_settings()
     job = uuid.UUID(job_id)
-    if not run_in_process(lambda sessions: runner.job_exists(sessions, job)):
-        raise JobNotVisibleYet
-    pending = run_in_process(lambda sessions: runner.plan_job(sessions, job, settings))
+    # The API sends this task only once the job's row is committed: a job not found is gone.
+    with _counted_run(job, None) as allowed:
+        pending = run_in_process(lambda sessions: runner.plan_job(sessions, job, settings)) if allowed else []
     for seq in pending:
         run_chunk.apply_async((job_id, seq))
     return len(pending)
@@ -81,14 +78,45 @@ def plan_job(self: Task, job_id: str) -> int:
 @panda_task(name=CHUNK_TASK, bind=True, base=JobStepTask)
 def run_chunk(self: Task, job_id: str, seq: int) -> str:
     """Validate (and import) one chunk, once."""
+    job = uuid.UUID(job_id)
     reminders = get_settings().reminder_policy
-    return run_in_process(lambda sessions: runner.run_chunk(sessions, uuid.UUID(job_id), seq, reminders))
+    with _counted_run(job, seq) as allowed:
+        if not allowed:
+            return "failed"
+        return run_in_process(lambda sessions: runner.run_chunk(sessions, job, seq, reminders))
+
+
+@contextlib.contextmanager
+def _counted_run(job_id: uuid.UUID, seq: int | None) -> Iterator[bool]:
+    """Count this run of a step in the database (see ``domain.jobs.deliveries``); yields whether to run it."""
+    limit = get_settings().job_max_redeliveries
+    allowed = run_in_process(lambda sessions: deliveries.begin_run(sessions, job_id, seq, limit))
+    try:
+        yield allowed
+    finally:
+        if allowed:
+            run_in_process(lambda sessions: deliveries.end_run(sessions, job_id, seq))
 
 
 @panda_task(name=RESUME_TASK)
 def resume_jobs() -> int:
-    """Send again the work of every unfinished job; deliveries of work already done are no-ops."""
+    """At worker start: remove uploads a crash orphaned, then send again the work of every unfinished
+    job (deliveries of work already done are no-ops)."""
+    try:
+        run_in_process(_sweep_uploads)
+    except Exception as exc:  # noqa: BLE001 - a failed sweep must not hold back the jobs' work
+        log.warning("orphan_upload_sweep_failed", error=type(exc).__name__)
     return _send_again(run_in_process(runner.unfinished_work))
+
+
+async def _sweep_uploads(sessions: runner.Sessions) -> None:
+    async def live_jobs() -> set[uuid.UUID]:
+        async with sessions() as session:
+            return await store.live_job_ids(SessionRunner(session))
+
+    removed = await sweep_orphans(get_settings(), live_jobs)
+    if removed:
+        log.info("orphan_uploads_removed", files=removed)
 
 
 @panda_task(name=RESUME_STALLED_TASK)

@@ -34,5 +34,9 @@ class AnalyticsController(Controller):
             str | None, QueryParameter(name="to", description="Start < this instant, or this London date.")
         ] = None,
     ) -> MissedReport:
-        """Appointments, missed ones and missed minutes per group and London calendar period."""
+        """Appointments, missed ones and missed minutes per group and London calendar period.
+
+        At most 10,000 items (groups × periods): a report that would hold more is refused with 400
+        `range.too_long`; narrow `from`/`to` or choose a longer `period`.
+        """
         return await analytics.missed(missed_query(group_by, period, start_from, start_to))

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import uuid
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from typing import Annotated, Any
 
+import structlog
 from litestar import Controller, Request, Response, Router, delete, get, post
 from litestar.di import NamedDependency, Provide
 from litestar.enums import RequestEncodingType
@@ -13,18 +16,34 @@ from litestar.exceptions import HTTPException
 from litestar.openapi.spec import OpenAPIMediaType, Operation, RequestBody, Schema
 from litestar.params import FromPath, QueryParameter
 from litestar.status_codes import HTTP_202_ACCEPTED, HTTP_503_SERVICE_UNAVAILABLE
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from api.dependencies import SqlOpener, opener_provider
 from api.job_queue import JobQueue
 from api.params import Limit, Offset
-from api.uploads import check_content_type, receive_upload
+from api.problems import LocalisedProblem
+from api.uploads import check_content_type, declared_length, may_be_json, receive_upload
 from domain.config import Settings
+from domain.db import make_engine
 from domain.errors import FieldError, InvalidInput, RuleViolation
-from domain.jobs.files import upload_path
+from domain.jobs import store
+from domain.jobs.files import (
+    RETRY_AFTER_SECONDS,
+    TooManyUploads,
+    UploadSlots,
+    bytes_needed,
+    sweep_orphans,
+    upload_path,
+    writing_upload,
+)
 from domain.jobs.formats import parse_kind, parse_mode
 from domain.jobs.service import JobService
 from domain.jobs.views import JobErrorView, JobView
 from domain.messages import negotiate_language
 from domain.schemas import Page
+from domain.sql import SessionRunner
+
+log = structlog.get_logger("panda.jobs")
 
 _FILE = Schema(type="string", format="binary")  # type: ignore[arg-type]
 _FORM = Schema(type="object", properties={"file": _FILE}, required=["file"])  # type: ignore[arg-type]
@@ -55,6 +74,16 @@ def _language(request: Request[Any, Any, Any]) -> str:
     return negotiate_language(request.headers.get("accept-language"))
 
 
+@contextlib.contextmanager
+def _retry_after_when_busy() -> Iterator[None]:
+    """A client refused for too many uploads at once is told when to come back."""
+    try:
+        yield
+    except TooManyUploads as exc:
+        retry_after = {"Retry-After": str(RETRY_AFTER_SECONDS)}
+        raise LocalisedProblem(exc.status, exc.code, exc.params, headers=retry_after) from None
+
+
 def _choice(parse: Any, name: str, raw: str | None) -> Any:
     try:
         return parse(raw)
@@ -69,27 +98,41 @@ class JobController(Controller):
     tags = ["jobs"]
     dependencies = {"jobs": Provide(provide_jobs)}
 
-    @post("/", status_code=HTTP_202_ACCEPTED, operation_class=UploadOperation)
+    @post("/", status_code=HTTP_202_ACCEPTED, operation_class=UploadOperation, opt={"problems": [429, 503, 507]})
     async def start_job(
         self,
         request: Request[Any, Any, Any],
-        jobs: NamedDependency[JobService],
+        open_sql: NamedDependency[Any],
         job_queue: NamedDependency[JobQueue],
+        upload_slots: NamedDependency[UploadSlots],
         settings: NamedDependency[Settings],
         kind: Annotated[str | None, QueryParameter(description="patients or appointments")] = None,
         mode: Annotated[str | None, QueryParameter(description="validate or import")] = None,
     ) -> Response[JobView]:
-        """Store the uploaded file and queue a job for it (202, ``Location: /jobs/{id}``)."""
+        """Store the uploaded file and queue a job for it (202, ``Location: /jobs/{id}``).
+
+        429 (with ``Retry-After``) when ``MAX_CONCURRENT_UPLOADS`` are streaming already; 507 when
+        the file (counted twice if it may be a JSON array) would leave less than
+        ``MIN_FREE_DISK_BYTES`` free. No database connection is held while the body streams.
+        """
         job_kind, job_mode = _choice(parse_kind, "kind", kind), _choice(parse_mode, "mode", mode)
-        check_content_type(request.headers.get("content-type"))
+        content_type = request.headers.get("content-type")
+        check_content_type(content_type)
+        needed = bytes_needed(declared_length(request), may_be_json(content_type), settings.max_upload_bytes)
         job_id = uuid.uuid4()
         path = upload_path(settings, job_id)
-        fmt, size = await receive_upload(request, path)
-        view = await jobs.create(job_id, job_kind, job_mode, fmt, path, size, _language(request))
+        opener: SqlOpener = open_sql
+        with _retry_after_when_busy(), upload_slots.admit(needed), writing_upload(path) as file:
+            fmt, size = await receive_upload(request, file)
+            # The body is in: only now a connection, and the row is committed before the task is sent
+            # (a worker must find it). If it cannot be recorded, writing_upload deletes the file.
+            async with opener() as sql:
+                view = await JobService(sql).create(job_id, job_kind, job_mode, fmt, path, size, _language(request))
         try:
             await job_queue.submit(job_id)
         except Exception:  # noqa: BLE001 - any broker failure: nothing is kept, the client retries
-            await jobs.discard(job_id)
+            async with opener() as sql:
+                await JobService(sql).discard(job_id)
             raise HTTPException(status_code=HTTP_503_SERVICE_UNAVAILABLE) from None
         return Response(view, status_code=HTTP_202_ACCEPTED, headers={"Location": f"/jobs/{view.id}"})
 
@@ -126,9 +169,37 @@ class JobController(Controller):
 def jobs_router(settings: Settings) -> Router:
     """The job routes, with their own upload size limit (the API's 1 MiB JSON limit is for JSON)."""
     queue = JobQueue(settings)
+    slots = UploadSlots(settings)
     return Router(
         path="/",
         route_handlers=[JobController],
         request_max_body_size=settings.max_upload_bytes,
-        dependencies={"job_queue": Provide(lambda: queue, use_cache=True, sync_to_thread=False)},
+        dependencies={
+            "job_queue": Provide(lambda: queue, use_cache=True, sync_to_thread=False),
+            "upload_slots": Provide(lambda: slots, use_cache=True, sync_to_thread=False),
+            "open_sql": opener_provider(settings),
+        },
     )
+
+
+def sweep_orphan_uploads(settings: Settings) -> Callable[[], Awaitable[None]]:
+    """A start-up hook: delete the uploads a crash left behind (no live job, no writer)."""
+
+    async def live_jobs() -> set[uuid.UUID]:
+        engine = make_engine(settings)
+        try:
+            async with AsyncSession(engine) as session:
+                return await store.live_job_ids(SessionRunner(session))
+        finally:
+            await engine.dispose()
+
+    async def sweep() -> None:
+        try:
+            removed = await sweep_orphans(settings, live_jobs)
+        except Exception as exc:  # noqa: BLE001 - the API starts anyway; the workers' start sweeps too
+            log.warning("orphan_upload_sweep_failed", error=type(exc).__name__)
+            return
+        if removed:
+            log.info("orphan_uploads_removed", files=removed)
+
+    return sweep

@@ -33,12 +33,6 @@ Sessions = async_sessionmaker[AsyncSession]
 log = structlog.get_logger("panda.jobs")
 
 
-async def job_exists(sessions: Sessions, job_id: uuid.UUID) -> bool:
-    """Whether the job is recorded (the API may not have committed it yet)."""
-    async with sessions() as session:
-        return await store.job_status(SessionRunner(session), job_id) is not None
-
-
 async def plan_job(sessions: Sessions, job_id: uuid.UUID, settings: Settings) -> list[int]:
     """Scan the upload, store its chunks; return the chunks to run (none if the job is over)."""
     async with sessions() as session, session.begin():

@@ -46,6 +46,7 @@ class JobService:
                 "format": fmt.value,
                 "path": str(path),
                 "size": size,
+                "plan_lost_runs": 0,
                 "created_at": now,
                 "updated_at": now,
             },

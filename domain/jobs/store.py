@@ -43,7 +43,9 @@ CLAIM_CHUNK = Query(
     .values(status=DONE, done_at=bindparam("done_at"))
     .returning(CHUNK.c.seq)
 )
-INSERT_CHUNK = Query(insert(CHUNK).values({c.name: bindparam(c.name) for c in CHUNK.c if c.name != "done_at"}))
+INSERT_CHUNK = Query(
+    insert(CHUNK).values({c.name: bindparam(c.name) for c in CHUNK.c if c.name not in ("done_at", "lost_runs")})
+)
 INSERT_ERROR = Query(insert(ERROR).values({c.name: bindparam(c.name) for c in ERROR.c}))
 ERROR_PAGE = Query(
     select(ERROR.c.row_number, ERROR.c.field, ERROR.c.code, ERROR.c.params)
@@ -233,3 +235,42 @@ async def stalled_jobs(sql: SqlRunner, stale_before: dt.datetime) -> list[Mappin
 async def touch_job(sql: SqlRunner, job_id: uuid.UUID, now: dt.datetime) -> None:
     """Record that the job was just resumed, so it is not resumed again until it stalls anew."""
     await sql.execute(update(JOB).where(JOB.c.id == job_id).values(updated_at=now))
+
+
+async def live_job_ids(sql: SqlRunner) -> set[uuid.UUID]:
+    """The ids of jobs still queued or running: their uploads must stay."""
+    stmt = select(JOB.c.id).where(JOB.c.status.in_([s.value for s in ACTIVE_STATUSES]))
+    return {row["id"] for row in await sql.fetch_all(stmt)}
+
+
+async def count_run_start(sql: SqlRunner, job_id: uuid.UUID, seq: int | None) -> int | None:
+    """One more run of the job's plan (``seq`` None) or chunk has started and not yet ended; the new count.
+
+    None when there is nothing to run (the job is over, the chunk done or unknown).
+    """
+    if seq is None:
+        stmt = (
+            update(JOB)
+            .where(JOB.c.id == job_id, JOB.c.status.in_([s.value for s in ACTIVE_STATUSES]))
+            .values(plan_lost_runs=JOB.c.plan_lost_runs + 1)
+            .returning(JOB.c.plan_lost_runs)
+        )
+    else:
+        stmt = (
+            update(CHUNK)
+            .where(CHUNK.c.job_id == job_id, CHUNK.c.seq == seq, CHUNK.c.status == PENDING)
+            .values(lost_runs=CHUNK.c.lost_runs + 1)
+            .returning(CHUNK.c.lost_runs)
+        )
+    count = await sql.scalar(stmt)
+    return None if count is None else int(count)
+
+
+async def count_run_end(sql: SqlRunner, job_id: uuid.UUID, seq: int | None) -> None:
+    """A run counted by :func:`count_run_start` came to an end (whatever its outcome): it was not lost."""
+    if seq is None:
+        stmt = update(JOB).where(JOB.c.id == job_id, JOB.c.plan_lost_runs > 0)
+        await sql.execute(stmt.values(plan_lost_runs=JOB.c.plan_lost_runs - 1))
+    else:
+        stmt = update(CHUNK).where(CHUNK.c.job_id == job_id, CHUNK.c.seq == seq, CHUNK.c.lost_runs > 0)
+        await sql.execute(stmt.values(lost_runs=CHUNK.c.lost_runs - 1))

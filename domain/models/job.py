@@ -30,6 +30,8 @@ class Job(UUIDAuditBase):
     reason_params: Mapped[str | None] = mapped_column(Text, default=None)
     started_at: Mapped[dt.datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)
     finished_at: Mapped[dt.datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)
+    # Runs of the plan that started and never ended: each is a worker that died with it.
+    plan_lost_runs: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class JobChunk(DefaultBase):
@@ -51,6 +53,8 @@ class JobChunk(DefaultBase):
     imported: Mapped[int] = mapped_column(Integer, default=0)
     # When a worker finished it: a job whose newest chunk is old has stalled (see resume_stalled).
     done_at: Mapped[dt.datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)
+    # Runs that started and never ended (counted in the database: a flushed broker forgets nothing here).
+    lost_runs: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class JobError(DefaultBase):

@@ -27,7 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.clock import utcnow
 from domain.dialects import london_period, prepare_for_reports
-from domain.errors import FieldChecker, FieldError
+from domain.errors import FieldChecker, FieldError, InvalidInput
 from domain.models import Appointment, Clinician, Department, table
 from domain.rules import Status, check_search_text, entity_key
 from domain.rules.periods import GroupBy, Period, parse_group_by, parse_period, parse_range_bound
@@ -36,6 +36,10 @@ from domain.rules.status import effective_status_is_sql
 APPOINTMENT = table(Appointment)
 GROUP_TABLES = {GroupBy.CLINICIAN: table(Clinician), GroupBy.DEPARTMENT: table(Department)}
 GROUP_KEYS = {GroupBy.CLINICIAN: APPOINTMENT.c.clinician_id, GroupBy.DEPARTMENT: APPOINTMENT.c.department_id}
+# A report answers at most this many items (groups × periods); a request that would get more is
+# refused (400 ``range.too_long``) rather than answered with an unbounded body: narrow the range or
+# choose a longer period.
+MAX_REPORT_ITEMS = 10_000
 
 
 class MissedItem(msgspec.Struct):
@@ -202,12 +206,19 @@ class AnalyticsService(SQLAlchemyAsyncRepositoryService[Appointment]):
         session: AsyncSession = self.repository.session  # type: ignore[assignment]
         return session
 
-    async def missed(self, query: MissedQuery) -> MissedReport:
-        """Missed appointments and minutes per group and London period."""
+    async def missed(self, query: MissedQuery, capped: bool = True) -> MissedReport:
+        """Missed appointments and minutes per group and London period; 400 ``range.too_long`` when
+        ``capped`` and the report would hold more than ``MAX_REPORT_ITEMS`` items."""
+        max_items = MAX_REPORT_ITEMS if capped else None
         dialect = self._session.get_bind().dialect.name
         await prepare_for_reports(self._session)
-        result = await self._session.execute(missed_statement(query, dialect, utcnow()))
-        return MissedReport(items=_items(result))
+        statement = missed_statement(query, dialect, utcnow())
+        if max_items is not None:
+            statement = statement.limit(max_items + 1)  # one more shows the report would be too long
+        items = _items(await self._session.execute(statement))
+        if max_items is not None and len(items) > max_items:
+            raise InvalidInput([FieldError("to", "range.too_long", {"max": max_items})])
+        return MissedReport(items=items)
 
     async def top(self, query: MissedQuery, limit: int = 10) -> list[MissedItem]:
         """The ``limit`` groups with the most missed minutes over the range; ``period_start`` is empty."""
@@ -216,7 +227,8 @@ class AnalyticsService(SQLAlchemyAsyncRepositoryService[Appointment]):
 
     async def overview(self, query: MissedQuery, top: int = 10) -> Overview:
         """Monthly missed impact by department, the ``top`` clinicians, and every department's name."""
-        monthly = await self.missed(replace(query, group_by=GroupBy.DEPARTMENT, period=Period.MONTH))
+        # Departments × months: small, and the page charts all of it.
+        monthly = await self.missed(replace(query, group_by=GroupBy.DEPARTMENT, period=Period.MONTH), capped=False)
         clinicians = await self.top(replace(query, group_by=GroupBy.CLINICIAN), top)
         department = table(Department)
         names = await self._session.execute(select(department.c.name).order_by(department.c.name_key))
