@@ -35,6 +35,8 @@ def api() -> None:
     """Serve the HTTP API (WEB_CONCURRENCY processes on HOST:PORT)."""
     import uvicorn
 
+    from panda.server import PROTOCOL
+
     settings = get_settings()
     uvicorn.run(
         "api.app:app_factory",
@@ -43,6 +45,11 @@ def api() -> None:
         port=settings.port,
         workers=settings.web_concurrency,
         timeout_keep_alive=settings.keep_alive_seconds,
+        # Slow and idle clients: a bounded number of connections, a deadline and size limits on
+        # each request head (uvicorn has neither with httptools; panda/server.py adds them).
+        http=PROTOCOL,
+        limit_concurrency=settings.limit_concurrency,
+        backlog=settings.backlog,
         access_log=False,
         log_level="warning",
         proxy_headers=True,
