@@ -8,6 +8,7 @@ serves on. Everything runs on loopback with bounded counts and times.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import socket
 import time
@@ -52,10 +53,8 @@ def _read_to_end(connection: socket.socket, timeout: float) -> bytes:
 def _exchange(port: int, request: bytes) -> bytes:
     """Send ``request`` whole (the server may stop reading it) and return the server's answer."""
     with socket.create_connection(("127.0.0.1", port), timeout=10) as connection:
-        try:
+        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
             connection.sendall(request)
-        except (BrokenPipeError, ConnectionResetError):
-            pass
         return _read_to_end(connection, timeout=10)
 
 
