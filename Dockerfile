@@ -1,5 +1,7 @@
 # PANDA: one image for the API, the worker, the scheduler, migrations and Flower.
 # Build: docker build -t panda .   Run a part: docker run panda api|worker|scheduler|migrate
+# In docker compose the API is not published: clients reach it through nginx (deploy/), which
+# bounds slow clients and request sizes; the API bounds them too (panda/server.py).
 
 FROM python:3.11-slim AS build
 ENV UV_COMPILE_BYTECODE=1 UV_LINK_MODE=copy UV_PYTHON_DOWNLOADS=never

@@ -12,7 +12,6 @@ from litestar.config.cors import CORSConfig
 from litestar.di import Provide
 from litestar.logging.config import LoggingConfig, StructLoggingConfig
 from litestar.openapi.config import OpenAPIConfig
-from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 from litestar.plugins.structlog import StructlogConfig, StructlogPlugin
 
 from api.allow import correct_allow_header
@@ -28,7 +27,7 @@ from api.controllers.reminders import ReminderController
 from api.dependencies import driver_pool_lifespan, sql_provider
 from api.guards import single_valued_query
 from api.middleware import request_id_middleware
-from api.openapi import document_inputs, document_problems
+from api.openapi import docs_assets_router, docs_render_plugins, document_inputs, document_problems
 from api.params import JsonBodyRequest
 from api.problems import problem_details_plugin
 from domain.config import Settings, get_settings
@@ -73,6 +72,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             InsightController,
             FhirController,
             jobs_router(settings),
+            docs_assets_router(),
         ],
         plugins=[
             SQLAlchemyPlugin(config=db_config),
@@ -91,7 +91,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             version="1.0.0",
             description="Patient Appointment Network Data Application",
             path="/schema",
-            render_plugins=[ScalarRenderPlugin(), SwaggerRenderPlugin(path="/swagger")],
+            render_plugins=docs_render_plugins(),
         ),
         cors_config=CORSConfig(allow_origins=list(settings.cors_origins)) if settings.cors_origins else None,
         request_max_body_size=settings.max_json_body_bytes,

@@ -13,15 +13,24 @@ Python type, so a duration (read from ``"1h30m"`` into minutes) showed as an int
 out the models' own JSON Schema (patterns, lengths, examples), that an unknown field is refused
 (``additionalProperties: false``), and that a partial update's field may be left out but not
 sent as ``null`` (the models' ``REFUSES_NULL``).
+
+Interactive docs: Swagger UI at ``/schema`` (and ``/schema/swagger``), its script, styles and
+icon served by PANDA itself from the pinned ``swagger-ui-py`` package. Litestar's renderers load
+them from a public CDN by default (Scalar's even ``@latest``): a blank page on a hospital network
+without internet, and an unpinned third-party script on a patient-data system.
 """
 
 from __future__ import annotations
 
+from importlib.resources import files
+from pathlib import Path
 from typing import Any
 
-from litestar import Litestar
+from litestar import Litestar, Router
+from litestar.datastructures import CacheControlHeader
 from litestar.enums import ParamType
 from litestar.handlers import HTTPRouteHandler
+from litestar.openapi.plugins import OpenAPIRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import (
     OpenAPIHeader,
     OpenAPIMediaType,
@@ -32,9 +41,14 @@ from litestar.openapi.spec import (
     Schema,
 )
 from litestar.routes import HTTPRoute
+from litestar.static_files import create_static_files_router
 from pydantic import BaseModel
 
 from domain import inputs
+
+DOCS_ASSETS_PATH = "/schema/assets"
+# The Swagger UI release inside swagger-ui-py 25.7.1 (pinned in pyproject.toml): 5.x reads OpenAPI 3.1.
+SWAGGER_UI_VERSION = "5.24.2"
 
 PROBLEM_JSON = "application/problem+json"
 PROBLEMS_OPT = "problems"
@@ -166,4 +180,30 @@ def _problem_response(status: int) -> OpenAPIResponse:
         description=_DESCRIPTIONS.get(status, "A problem document."),
         content={PROBLEM_JSON: OpenAPIMediaType(schema=Reference(ref="#/components/schemas/ProblemDetails"))},
         headers={"Retry-After": _RETRY_AFTER} if status == 503 else None,
+    )
+
+
+def docs_render_plugins() -> list[OpenAPIRenderPlugin]:
+    """Swagger UI at ``/schema`` and ``/schema/swagger``, every asset from :func:`docs_assets_router`."""
+    return [
+        SwaggerRenderPlugin(
+            version=SWAGGER_UI_VERSION,
+            js_url=f"{DOCS_ASSETS_PATH}/swagger-ui-bundle.js",
+            css_url=f"{DOCS_ASSETS_PATH}/swagger-ui.css",
+            standalone_preset_js_url=f"{DOCS_ASSETS_PATH}/swagger-ui-standalone-preset.js",
+            favicon=f"<link rel='icon' type='image/png' href='{DOCS_ASSETS_PATH}/favicon-32x32.png'>",
+            path=["/", "/swagger"],
+        )
+    ]
+
+
+def docs_assets_router() -> Router:
+    """The packaged Swagger UI files, cached by browsers for a day (they change only with the package)."""
+    static = Path(str(files("swagger_ui") / "static"))
+    return create_static_files_router(
+        path=DOCS_ASSETS_PATH,
+        directories=[static],
+        name="docs_assets",
+        cache_control=CacheControlHeader(max_age=86400, public=True),
+        include_in_schema=False,
     )

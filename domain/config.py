@@ -69,6 +69,20 @@ class Settings(BaseSettings):
     worker_max_memory_per_child: int = Field(default=1024 * 1024, ge=1024)
     # A job step (plan or chunk) whose worker died this many times fails the job instead of a next run.
     job_max_redeliveries: int = Field(default=3, ge=1)
+    # --- Server limits against slow and idle clients (panda/server.py; per API process) ---
+    # Connections plus running requests before new requests get 503; idle ones count too.
+    limit_concurrency: int = Field(default=1000, ge=1)
+    backlog: int = Field(default=2048, ge=1)
+    # A request's line and headers must arrive within this from the connection's (or the request's) start.
+    header_timeout_seconds: float = Field(default=10.0, gt=0)
+    max_url_bytes: int = Field(default=8 * 1024, ge=256)  # 414 beyond
+    max_headers: int = Field(default=100, ge=10)  # 431 beyond
+    max_header_bytes: int = Field(default=32 * 1024, ge=1024)  # names and values together; 431 beyond
+    # --- SMTP transport security (domain/channels/smtp.py) ---
+    # starttls | implicit (port 465) | none; unset: starttls if SMTP_STARTTLS is true, else none.
+    smtp_tls: Literal["starttls", "implicit", "none"] | None = None
+    # A PEM bundle of the CA(s) to trust instead of the system's (a private relay's CA).
+    smtp_ca_file: Path | None = None
 
     @field_validator("reminder_offsets", mode="before")
     @classmethod

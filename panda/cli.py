@@ -35,6 +35,8 @@ def api() -> None:
     """Serve the HTTP API (WEB_CONCURRENCY processes on HOST:PORT)."""
     import uvicorn
 
+    from panda.server import PROTOCOL
+
     settings = get_settings()
     uvicorn.run(
         "api.app:app_factory",
@@ -43,6 +45,11 @@ def api() -> None:
         port=settings.port,
         workers=settings.web_concurrency,
         timeout_keep_alive=settings.keep_alive_seconds,
+        # Slow and idle clients: a bounded number of connections, a deadline and size limits on
+        # each request head (uvicorn has neither with httptools; panda/server.py adds them).
+        http=PROTOCOL,
+        limit_concurrency=settings.limit_concurrency,
+        backlog=settings.backlog,
         access_log=False,
         log_level="warning",
         proxy_headers=True,
@@ -73,7 +80,26 @@ def flower(port: int, address: str) -> None:
     """Run Flower, the Celery dashboard, behind basic auth (FLOWER_BASIC_AUTH=user:password)."""
     from worker.celery_app import run_flower
 
+    notice = flower_notice(get_settings().broker_url)
+    if notice:
+        click.echo(notice, err=True)
     run_flower(port, address)
+
+
+# Transports with broadcast (remote control) and event fanout, which Flower needs to see workers.
+FLOWER_BROKERS = {"redis", "rediss", "sentinel", "amqp", "amqps", "pyamqp"}
+
+
+def flower_notice(broker_url: str) -> str | None:
+    """What an operator must know before trusting Flower on this broker, or ``None``."""
+    scheme = broker_url.split("://", 1)[0].lower()
+    if scheme.split("+", 1)[0] in FLOWER_BROKERS:
+        return None
+    return (
+        f"panda flower: the broker is {scheme}://, which has no broadcast and no event fanout: Flower will "
+        "show 0 workers and no task events even while workers run. Use Redis (BROKER_URL=redis://...) "
+        "for a working dashboard; on the embedded broker, watch GET /ready and the workers' logs."
+    )
 
 
 @main.command("load-examples")

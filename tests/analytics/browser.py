@@ -110,13 +110,13 @@ class Page:
 
 
 @asynccontextmanager
-async def chromium_page() -> AsyncIterator[Page]:
+async def chromium_page(extra_flags: tuple[str, ...] = ()) -> AsyncIterator[Page]:
     """A fresh headless Chromium with one tab whose console and log are watched."""
     binary = shutil.which("chromium") or shutil.which("chromium-browser")
     assert binary, INSTALL_HINT
     with tempfile.TemporaryDirectory(prefix="panda-chromium-") as profile:
         process = subprocess.Popen(
-            [binary, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", "about:blank"],
+            [binary, *CHROMIUM_FLAGS, *extra_flags, f"--user-data-dir={profile}", "about:blank"],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
