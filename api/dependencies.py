@@ -131,9 +131,9 @@ async def provide_departments(sql: NamedDependency[Any]) -> DirectoryService:
     return department_directory(sql)
 
 
-async def provide_analytics(db_session: NamedDependency[AsyncSession]) -> AnalyticsService:
-    """Missed-appointment analytics on this request's session."""
-    return AnalyticsService(session=db_session)
+async def provide_analytics(sql: NamedDependency[Any]) -> AnalyticsService:
+    """Missed-appointment analytics on this request's connection."""
+    return AnalyticsService(sql)
 
 
 async def provide_fhir(sql: NamedDependency[Any]) -> FhirService:

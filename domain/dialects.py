@@ -22,11 +22,11 @@ from typing import Any
 
 from sqlalchemy import Date, Table, cast, func, literal_column, text
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql import ColumnElement
 from sqlalchemy.sql.dml import Insert
 
 from domain.rules.periods import Period, period_start
+from domain.sql import SessionRunner, SqlRunner
 
 
 class Dialect(StrEnum):
@@ -79,11 +79,12 @@ def _sqlite_period(stored: str | None, period: str) -> str | None:
     return period_start(dt.datetime.fromisoformat(stored), Period(period)).isoformat()
 
 
-async def prepare_for_reports(session: AsyncSession) -> None:
-    """Make the session's connection ready for :func:`london_period` reports."""
-    if Dialect(session.get_bind().dialect.name) is Dialect.POSTGRESQL:
-        await session.execute(POSTGRES_REPORT_SETTINGS)
+async def prepare_for_reports(sql: SqlRunner) -> None:
+    """Make the runner's connection ready for :func:`london_period` reports (inside a transaction)."""
+    if Dialect(sql.dialect) is Dialect.POSTGRESQL:
+        await sql.execute(POSTGRES_REPORT_SETTINGS)
         return
-    connection = await session.connection()
+    assert isinstance(sql, SessionRunner), "SQLite runs through a SQLAlchemy session"
+    connection = await sql.session.connection()
     raw = await connection.get_raw_connection()
     await raw.driver_connection.create_function(SQLITE_PERIOD_FUNCTION, 2, _sqlite_period, deterministic=True)  # type: ignore[union-attr]

@@ -20,10 +20,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 import msgspec
-from advanced_alchemy.repository import SQLAlchemyAsyncRepository
-from advanced_alchemy.service import SQLAlchemyAsyncRepositoryService
 from sqlalchemy import ColumnElement, Select, case, func, or_, select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.clock import utcnow
 from domain.dialects import london_period, prepare_for_reports
@@ -32,6 +29,7 @@ from domain.models import Appointment, Clinician, Department, table
 from domain.rules import Status, check_search_text, entity_key
 from domain.rules.periods import GroupBy, Period, parse_group_by, parse_period, parse_range_bound
 from domain.rules.status import effective_status_is_sql
+from domain.sql import SqlRunner
 
 APPOINTMENT = table(Appointment)
 GROUP_TABLES = {GroupBy.CLINICIAN: table(Clinician), GroupBy.DEPARTMENT: table(Department)}
@@ -184,7 +182,8 @@ def _items(rows: Any) -> list[MissedItem]:
     # Reports can hold tens of thousands of rows over a few thousand distinct periods.
     iso: dict[Any, str] = {}
     items = []
-    for group, _group_id, period, appointments, missed, minutes in rows:
+    for row in rows:
+        group, _group_id, period, appointments, missed, minutes = row.values()
         text_period = iso.get(period)
         if text_period is None:
             # PostgreSQL returns a date; SQLite the text its registered function produced.
@@ -193,37 +192,31 @@ def _items(rows: Any) -> list[MissedItem]:
     return items
 
 
-class AnalyticsService(SQLAlchemyAsyncRepositoryService[Appointment]):
+class AnalyticsService:
     """Reports over appointments; read-only."""
 
-    class Repo(SQLAlchemyAsyncRepository[Appointment]):
-        model_type = Appointment
-
-    repository_type = Repo
-
-    @property
-    def _session(self) -> AsyncSession:
-        session: AsyncSession = self.repository.session  # type: ignore[assignment]
-        return session
+    def __init__(self, sql: SqlRunner) -> None:
+        self.sql = sql
 
     async def missed(self, query: MissedQuery, capped: bool = True) -> MissedReport:
         """Missed appointments and minutes per group and London period; 400 ``range.too_long`` when
         ``capped`` and the report would hold more than ``MAX_REPORT_ITEMS`` items."""
         max_items = MAX_REPORT_ITEMS if capped else None
-        dialect = self._session.get_bind().dialect.name
-        await prepare_for_reports(self._session)
-        statement = missed_statement(query, dialect, utcnow())
+        statement = missed_statement(query, self.sql.dialect, utcnow())
         if max_items is not None:
             statement = statement.limit(max_items + 1)  # one more shows the report would be too long
-        items = _items(await self._session.execute(statement))
+        # One transaction: the report's settings hold for it alone.
+        async with self.sql.transaction():
+            await prepare_for_reports(self.sql)
+            items = _items(await self.sql.fetch_all(statement))
         if max_items is not None and len(items) > max_items:
             raise InvalidInput([FieldError("to", "range.too_long", {"max": max_items})])
         return MissedReport(items=items)
 
     async def top(self, query: MissedQuery, limit: int = 10) -> list[MissedItem]:
         """The ``limit`` groups with the most missed minutes over the range; ``period_start`` is empty."""
-        result = await self._session.execute(top_statement(query, utcnow(), limit))
-        return [_item(r.group, "", r.appointments, r.missed, r.missed_minutes) for r in result]
+        rows = await self.sql.fetch_all(top_statement(query, utcnow(), limit))
+        return [_item(r["group"], "", r["appointments"], r["missed"], r["missed_minutes"]) for r in rows]
 
     async def overview(self, query: MissedQuery, top: int = 10) -> Overview:
         """Monthly missed impact by department, the ``top`` clinicians, and every department's name."""
@@ -231,7 +224,7 @@ class AnalyticsService(SQLAlchemyAsyncRepositoryService[Appointment]):
         monthly = await self.missed(replace(query, group_by=GroupBy.DEPARTMENT, period=Period.MONTH), capped=False)
         clinicians = await self.top(replace(query, group_by=GroupBy.CLINICIAN), top)
         department = table(Department)
-        names = await self._session.execute(select(department.c.name).order_by(department.c.name_key))
+        names = await self.sql.fetch_all(select(department.c.name).order_by(department.c.name_key))
         return Overview(
-            monthly_by_department=monthly.items, top_clinicians=clinicians, departments=list(names.scalars())
+            monthly_by_department=monthly.items, top_clinicians=clinicians, departments=[r["name"] for r in names]
         )
