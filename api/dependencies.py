@@ -24,9 +24,10 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from domain.config import Settings
+from domain.jobs.service import JobService
 from domain.services.analytics import AnalyticsService
 from domain.services.appointments import AppointmentService
-from domain.services.directory import DirectoryService, clinician_directory, department_directory
+from domain.services.directory import clinician_directory, department_directory
 from domain.services.fhir import FhirService
 from domain.services.patients import PatientService
 from domain.services.reminder_queries import ReminderService
@@ -110,35 +111,31 @@ def opener_provider(settings: Settings) -> Provide:
     return Provide(provide_session_opener if settings.is_sqlite else provide_driver_opener)
 
 
-# ``Any``: Litestar checks a dependency's value with isinstance, which a plain Protocol refuses.
-async def provide_patients(sql: NamedDependency[Any]) -> PatientService:
-    """Patient use cases on this request's connection."""
-    return PatientService(sql=sql)
+def on_request_sql(factory: Callable[[Any], Any], doc: str) -> Provide:
+    """Provide ``factory(sql)``: a service on this request's connection (see ``sql_provider``)."""
+
+    # ``Any``: Litestar checks a dependency's value with isinstance, which a plain Protocol refuses.
+    async def provide(sql: NamedDependency[Any]) -> Any:
+        return factory(sql)
+
+    provide.__doc__ = doc
+    return Provide(provide)
 
 
-async def provide_appointments(sql: NamedDependency[Any], settings: NamedDependency[Settings]) -> AppointmentService:
+provide_patients = on_request_sql(lambda sql: PatientService(sql=sql), "Patient use cases.")
+provide_clinicians = on_request_sql(clinician_directory, "The clinician directory.")
+provide_departments = on_request_sql(department_directory, "The department directory.")
+provide_analytics = on_request_sql(AnalyticsService, "Missed-appointment analytics.")
+provide_fhir = on_request_sql(FhirService, "FHIR views.")
+provide_jobs = on_request_sql(JobService, "Job use cases.")
+
+
+async def _appointments(sql: NamedDependency[Any], settings: NamedDependency[Settings]) -> AppointmentService:
     """Appointment use cases on this request's connection, with the configured reminders."""
     return AppointmentService(sql=sql, reminders=settings.reminder_policy)
 
 
-async def provide_clinicians(sql: NamedDependency[Any]) -> DirectoryService:
-    """Clinician directory on this request's connection."""
-    return clinician_directory(sql)
-
-
-async def provide_departments(sql: NamedDependency[Any]) -> DirectoryService:
-    """Department directory on this request's connection."""
-    return department_directory(sql)
-
-
-async def provide_analytics(sql: NamedDependency[Any]) -> AnalyticsService:
-    """Missed-appointment analytics on this request's connection."""
-    return AnalyticsService(sql)
-
-
-async def provide_fhir(sql: NamedDependency[Any]) -> FhirService:
-    """FHIR views on this request's connection."""
-    return FhirService(sql)
+provide_appointments = Provide(_appointments)
 
 
 async def provide_reminders(db_session: NamedDependency[AsyncSession]) -> ReminderService:

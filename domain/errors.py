@@ -61,6 +61,14 @@ class Conflict(DomainError):
     status = 409
 
 
+def check_field(field: str, raw: Any, rule: Callable[[Any], T]) -> T:
+    """``rule(raw)``, or a 400 naming ``field`` (an absent value goes to the rule too)."""
+    try:
+        return rule(raw)
+    except RuleViolation as exc:
+        raise InvalidInput([FieldError(field, exc.code, exc.params)]) from None
+
+
 class FieldChecker:
     """Apply rules to several raw values, collecting every violation, so one 400 names them all."""
 

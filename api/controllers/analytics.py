@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from litestar import Controller, get
-from litestar.di import NamedDependency, Provide
+from litestar.di import NamedDependency
 from litestar.params import QueryParameter
 
 from api.dependencies import provide_analytics
@@ -17,7 +17,7 @@ class AnalyticsController(Controller):
 
     path = "/analytics"
     tags = ["analytics"]
-    dependencies = {"analytics": Provide(provide_analytics)}
+    dependencies = {"analytics": provide_analytics}
 
     @get("/missed")
     async def missed(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from litestar import Controller, Response, delete, get, patch, post
-from litestar.di import NamedDependency, Provide
+from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_201_CREATED
 
@@ -25,7 +25,7 @@ class AppointmentController(Controller):
     path = "/appointments"
     tags = ["appointments"]
     before_request = require_json  # type: ignore[assignment]  # Litestar calls it unbound
-    dependencies = {"appointments": Provide(provide_appointments)}
+    dependencies = {"appointments": provide_appointments}
 
     @post("/", status_code=HTTP_201_CREATED, opt={PROBLEMS_OPT: [409]})
     async def create_appointment(

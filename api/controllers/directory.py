@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from litestar import Controller, get
-from litestar.di import NamedDependency, Provide
+from litestar.di import NamedDependency
 
 from api.dependencies import provide_clinicians, provide_departments
 from api.params import Limit, Offset
@@ -15,7 +15,7 @@ class DirectoryController(Controller):
     """Clinicians and departments are created on first use by bookings."""
 
     tags = ["directory"]
-    dependencies = {"clinicians": Provide(provide_clinicians), "departments": Provide(provide_departments)}
+    dependencies = {"clinicians": provide_clinicians, "departments": provide_departments}
 
     @get("/clinicians")
     async def list_clinicians(

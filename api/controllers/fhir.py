@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Controller, get
-from litestar.di import NamedDependency, Provide
+from litestar.di import NamedDependency
 from litestar.params import FromPath
 
 from api.dependencies import provide_fhir
@@ -21,7 +21,7 @@ class FhirController(Controller):
 
     path = "/fhir"
     tags = ["fhir"]
-    dependencies = {"fhir": Provide(provide_fhir)}
+    dependencies = {"fhir": provide_fhir}
 
     @get("/Patient/{nhs_number:str}", media_type=FHIR_JSON)
     async def patient(self, fhir: NamedDependency[FhirService], nhs_number: FromPath[str]) -> dict[str, Any]:

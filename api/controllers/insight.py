@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from litestar import Controller, Response, get
-from litestar.di import NamedDependency, Provide
+from litestar.di import NamedDependency
 from litestar.params import QueryParameter
 
 from api.dependencies import provide_analytics
@@ -18,7 +18,7 @@ class InsightController(Controller):
 
     path = "/insight"
     tags = ["analytics"]
-    dependencies = {"analytics": Provide(provide_analytics)}
+    dependencies = {"analytics": provide_analytics}
 
     @get("/", media_type="text/html; charset=utf-8")
     async def insight(

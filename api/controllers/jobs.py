@@ -18,14 +18,14 @@ from litestar.params import FromPath, QueryParameter
 from litestar.status_codes import HTTP_202_ACCEPTED, HTTP_503_SERVICE_UNAVAILABLE
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.dependencies import SqlOpener, opener_provider
+from api.dependencies import SqlOpener, opener_provider, provide_jobs
 from api.job_queue import JobQueue
 from api.params import Limit, Offset
 from api.problems import LocalisedProblem
 from api.uploads import check_content_type, declared_length, may_be_json, receive_upload
 from domain.config import Settings
 from domain.db import make_engine
-from domain.errors import FieldError, InvalidInput, RuleViolation
+from domain.errors import check_field
 from domain.jobs import store
 from domain.jobs.files import (
     RETRY_AFTER_SECONDS,
@@ -65,11 +65,6 @@ class UploadOperation(Operation):
         self.request_body = UPLOAD_BODY
 
 
-async def provide_jobs(sql: NamedDependency[Any]) -> JobService:
-    """Job use cases on this request's connection."""
-    return JobService(sql=sql)
-
-
 def _language(request: Request[Any, Any, Any]) -> str:
     return negotiate_language(request.headers.get("accept-language"))
 
@@ -84,19 +79,12 @@ def _retry_after_when_busy() -> Iterator[None]:
         raise LocalisedProblem(exc.status, exc.code, exc.params, headers=retry_after) from None
 
 
-def _choice(parse: Any, name: str, raw: str | None) -> Any:
-    try:
-        return parse(raw)
-    except RuleViolation as exc:
-        raise InvalidInput([FieldError(name, exc.code, exc.params)]) from None
-
-
 class JobController(Controller):
     """Jobs: upload a file, follow its progress, page its rejected rows, cancel it."""
 
     path = "/jobs"
     tags = ["jobs"]
-    dependencies = {"jobs": Provide(provide_jobs)}
+    dependencies = {"jobs": provide_jobs}
 
     @post("/", status_code=HTTP_202_ACCEPTED, operation_class=UploadOperation, opt={"problems": [429, 503, 507]})
     async def start_job(
@@ -115,7 +103,7 @@ class JobController(Controller):
         the file (counted twice if it may be a JSON array) would leave less than
         ``MIN_FREE_DISK_BYTES`` free. No database connection is held while the body streams.
         """
-        job_kind, job_mode = _choice(parse_kind, "kind", kind), _choice(parse_mode, "mode", mode)
+        job_kind, job_mode = check_field("kind", kind, parse_kind), check_field("mode", mode, parse_mode)
         content_type = request.headers.get("content-type")
         check_content_type(content_type)
         needed = bytes_needed(declared_length(request), may_be_json(content_type), settings.max_upload_bytes)

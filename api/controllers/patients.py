@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from litestar import Controller, Response, delete, get, patch, post
-from litestar.di import NamedDependency, Provide
+from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_201_CREATED
 
@@ -26,7 +26,7 @@ class PatientController(Controller):
     path = "/patients"
     tags = ["patients"]
     before_request = require_json  # type: ignore[assignment]  # Litestar calls it unbound
-    dependencies = {"patients": Provide(provide_patients), "appointments": Provide(provide_appointments)}
+    dependencies = {"patients": provide_patients, "appointments": provide_appointments}
 
     @post("/", status_code=HTTP_201_CREATED, opt={PROBLEMS_OPT: [409]})
     async def create_patient(
