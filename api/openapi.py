@@ -44,7 +44,9 @@ from litestar.routes import HTTPRoute
 from litestar.static_files import create_static_files_router
 from pydantic import BaseModel
 
+from api.access import requires
 from domain import inputs
+from domain.auth.access import Access
 
 DOCS_ASSETS_PATH = "/schema/assets"
 # The Swagger UI release inside swagger-ui-py 25.7.1 (pinned in pyproject.toml): 5.x reads OpenAPI 3.1.
@@ -206,4 +208,5 @@ def docs_assets_router() -> Router:
         name="docs_assets",
         cache_control=CacheControlHeader(max_age=86400, public=True),
         include_in_schema=False,
+        guards=[requires(Access.OPEN)],
     )

@@ -61,6 +61,18 @@ class Conflict(DomainError):
     status = 409
 
 
+class Unauthenticated(DomainError):
+    """No usable credential came with a request that needs one (``auth.required``, ``auth.invalid``)."""
+
+    status = 401
+
+
+class Forbidden(DomainError):
+    """The actor's roles do not admit the request (``auth.forbidden``)."""
+
+    status = 403
+
+
 def check_field(field: str, raw: Any, rule: Callable[[Any], T]) -> T:
     """``rule(raw)``, or a 400 naming ``field`` (an absent value goes to the rule too)."""
     try:

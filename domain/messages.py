@@ -121,12 +121,17 @@ MESSAGES: dict[str, str] = {
     "upload.insufficient_storage": _("There is not enough free disk space to store this file."),
     "job.redelivered_too_often": _("The job stopped: the workers running it stopped again and again."),
     "range.too_long": _("The report would hold more than {max} items: choose a shorter range or a longer period."),
+    "auth.required": _("This request needs a credential: send Authorization: Bearer followed by an API key or token."),
+    "auth.invalid": _("The credential sent is not valid: it is unknown, revoked, expired or badly signed."),
+    "auth.forbidden": _("Your roles do not allow this request."),
     "reminder.subject": _("Appointment reminder"),
     "reminder.body": _("You have an appointment on {when} with {department} ({postcode})."),
 }
 
 TITLES: dict[int, str] = {
     400: _("Invalid input"),
+    401: _("Unauthorised"),
+    403: _("Forbidden"),
     404: _("Not found"),
     405: _("Method not allowed"),
     409: _("Conflict"),

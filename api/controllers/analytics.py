@@ -8,7 +8,9 @@ from litestar import Controller, get
 from litestar.di import NamedDependency
 from litestar.params import QueryParameter
 
+from api.access import requires
 from api.dependencies import provide_analytics
+from domain.auth.access import Access
 from domain.services.analytics import AnalyticsService, MissedReport, missed_query
 
 
@@ -19,7 +21,7 @@ class AnalyticsController(Controller):
     tags = ["analytics"]
     dependencies = {"analytics": provide_analytics}
 
-    @get("/missed")
+    @get("/missed", guards=[requires(Access.OPERATIONS)])
     async def missed(
         self,
         analytics: NamedDependency[AnalyticsService],

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
-from litestar import Controller, Response, delete, get, patch, post
+from litestar import Controller, Request, Response, delete, get, patch, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_201_CREATED
 
+from api.access import require, requires
 from api.dependencies import provide_appointments
 from api.guards import require_json
 from api.openapi import PROBLEMS_OPT
 from api.params import Limit, Offset
+from domain.auth.access import Access, access_for_appointment_change
 from domain.inputs import AppointmentCreate, AppointmentUpdate
 from domain.schemas import AppointmentView, Page
 from domain.services.appointment_queries import parse_filter
@@ -27,7 +29,7 @@ class AppointmentController(Controller):
     before_request = require_json  # type: ignore[assignment]  # Litestar calls it unbound
     dependencies = {"appointments": provide_appointments}
 
-    @post("/", status_code=HTTP_201_CREATED, opt={PROBLEMS_OPT: [409]})
+    @post("/", status_code=HTTP_201_CREATED, guards=[requires(Access.BOOKING_WRITE)], opt={PROBLEMS_OPT: [409]})
     async def create_appointment(
         self, appointments: NamedDependency[AppointmentService], data: JSONBody[AppointmentCreate]
     ) -> Response[AppointmentView]:
@@ -35,7 +37,7 @@ class AppointmentController(Controller):
         view = await appointments.book(data)
         return Response(view, status_code=HTTP_201_CREATED, headers={"Location": f"/appointments/{view.id}"})
 
-    @get("/")
+    @get("/", guards=[requires(Access.CLINICAL_READ)])
     async def list_appointments(
         self,
         appointments: NamedDependency[AppointmentService],
@@ -52,24 +54,29 @@ class AppointmentController(Controller):
         filters = parse_filter(patient, clinician, department, status, start_from, start_to)
         return await appointments.search(filters, limit, offset)
 
-    @get("/{appointment_id:str}")
+    @get("/{appointment_id:str}", guards=[requires(Access.CLINICAL_READ)])
     async def get_appointment(
         self, appointments: NamedDependency[AppointmentService], appointment_id: FromPath[str]
     ) -> AppointmentView:
         """Read one appointment."""
         return await appointments.read(appointment_id)
 
-    @patch("/{appointment_id:str}", opt={PROBLEMS_OPT: [409]})
+    @patch("/{appointment_id:str}", guards=[requires(Access.STATUS_CHANGE)], opt={PROBLEMS_OPT: [409]})
     async def update_appointment(
         self,
+        request: Request[Any, Any, Any],
         appointments: NamedDependency[AppointmentService],
         appointment_id: FromPath[str],
         data: JSONBody[AppointmentUpdate],
     ) -> AppointmentView:
-        """Reschedule or change the status, as the status rules allow (409 otherwise)."""
+        """Reschedule or change the status, as the status rules allow (409 otherwise).
+
+        Clinicians may change the status only; any other field needs a booking role (403).
+        """
+        require(request, access_for_appointment_change(frozenset(data.model_fields_set)))
         return await appointments.amend(appointment_id, data)
 
-    @delete("/{appointment_id:str}")
+    @delete("/{appointment_id:str}", guards=[requires(Access.BOOKING_WRITE)])
     async def delete_appointment(
         self, appointments: NamedDependency[AppointmentService], appointment_id: FromPath[str]
     ) -> None:

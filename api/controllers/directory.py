@@ -5,8 +5,10 @@ from __future__ import annotations
 from litestar import Controller, get
 from litestar.di import NamedDependency
 
+from api.access import requires
 from api.dependencies import provide_clinicians, provide_departments
 from api.params import Limit, Offset
+from domain.auth.access import Access
 from domain.schemas import DirectoryEntryView, Page
 from domain.services.directory import DirectoryService
 
@@ -17,14 +19,14 @@ class DirectoryController(Controller):
     tags = ["directory"]
     dependencies = {"clinicians": provide_clinicians, "departments": provide_departments}
 
-    @get("/clinicians")
+    @get("/clinicians", guards=[requires(Access.DIRECTORY_READ)])
     async def list_clinicians(
         self, clinicians: NamedDependency[DirectoryService], limit: Limit = 50, offset: Offset = 0
     ) -> Page[DirectoryEntryView]:
         """Clinicians by name, with how many appointments each has."""
         return await clinicians.list_with_counts(limit, offset)
 
-    @get("/departments")
+    @get("/departments", guards=[requires(Access.DIRECTORY_READ)])
     async def list_departments(
         self, departments: NamedDependency[DirectoryService], limit: Limit = 50, offset: Offset = 0
     ) -> Page[DirectoryEntryView]:

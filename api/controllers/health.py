@@ -12,6 +12,8 @@ from litestar.status_codes import HTTP_200_OK, HTTP_503_SERVICE_UNAVAILABLE
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from api.access import requires
+from domain.auth.access import Access
 from domain.config import Settings
 
 CHECK_TIMEOUT = 3.0
@@ -45,12 +47,12 @@ class HealthController(Controller):
 
     tags = ["operations"]
 
-    @get("/health", cache=False)
+    @get("/health", cache=False, guards=[requires(Access.OPEN)])
     async def health(self) -> dict[str, str]:
         """Liveness: 200 while the process serves requests."""
         return {"status": "ok"}
 
-    @get("/ready", cache=False, responses={503: NOT_READY})
+    @get("/ready", cache=False, guards=[requires(Access.OPEN)], responses={503: NOT_READY})
     async def ready(
         self, db_engine: NamedDependency[AsyncEngine], settings: NamedDependency[Settings]
     ) -> Response[dict[str, str]]:

@@ -8,8 +8,10 @@ from litestar import Controller, Response, get
 from litestar.di import NamedDependency
 from litestar.params import QueryParameter
 
+from api.access import requires
 from api.dependencies import provide_analytics
 from api.insight import CONTENT_SECURITY_POLICY, render_insight_page
+from domain.auth.access import Access
 from domain.services.analytics import AnalyticsService, missed_query
 
 
@@ -20,7 +22,7 @@ class InsightController(Controller):
     tags = ["analytics"]
     dependencies = {"analytics": provide_analytics}
 
-    @get("/", media_type="text/html; charset=utf-8")
+    @get("/", media_type="text/html; charset=utf-8", guards=[requires(Access.OPERATIONS)])
     async def insight(
         self,
         analytics: NamedDependency[AnalyticsService],

@@ -18,11 +18,13 @@ from litestar.params import FromPath, QueryParameter
 from litestar.status_codes import HTTP_202_ACCEPTED, HTTP_503_SERVICE_UNAVAILABLE
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from api.access import requires
 from api.dependencies import SqlOpener, opener_provider, provide_jobs
 from api.job_queue import JobQueue
 from api.params import Limit, Offset
 from api.problems import LocalisedProblem
 from api.uploads import check_content_type, declared_length, may_be_json, receive_upload
+from domain.auth.access import Access
 from domain.config import Settings
 from domain.db import make_engine
 from domain.errors import check_field
@@ -86,7 +88,13 @@ class JobController(Controller):
     tags = ["jobs"]
     dependencies = {"jobs": provide_jobs}
 
-    @post("/", status_code=HTTP_202_ACCEPTED, operation_class=UploadOperation, opt={"problems": [429, 503, 507]})
+    @post(
+        "/",
+        status_code=HTTP_202_ACCEPTED,
+        operation_class=UploadOperation,
+        guards=[requires(Access.OPERATIONS)],
+        opt={"problems": [429, 503, 507]},
+    )
     async def start_job(
         self,
         request: Request[Any, Any, Any],
@@ -124,7 +132,7 @@ class JobController(Controller):
             raise HTTPException(status_code=HTTP_503_SERVICE_UNAVAILABLE) from None
         return Response(view, status_code=HTTP_202_ACCEPTED, headers={"Location": f"/jobs/{view.id}"})
 
-    @get("/{job_id:str}")
+    @get("/{job_id:str}", guards=[requires(Access.OPERATIONS)])
     async def get_job(
         self, request: Request[Any, Any, Any], jobs: NamedDependency[JobService], job_id: FromPath[str]
     ) -> Response[JobView]:
@@ -132,7 +140,7 @@ class JobController(Controller):
         language = _language(request)
         return Response(await jobs.read(job_id, language), headers={"Content-Language": language})
 
-    @get("/{job_id:str}/errors")
+    @get("/{job_id:str}/errors", guards=[requires(Access.OPERATIONS)])
     async def list_job_errors(
         self,
         request: Request[Any, Any, Any],
@@ -146,7 +154,7 @@ class JobController(Controller):
         page = await jobs.errors(job_id, limit, offset, language)
         return Response(page, headers={"Content-Language": language})
 
-    @delete("/{job_id:str}", status_code=200, opt={"problems": [409]})
+    @delete("/{job_id:str}", status_code=200, guards=[requires(Access.OPERATIONS)], opt={"problems": [409]})
     async def cancel_job(
         self, request: Request[Any, Any, Any], jobs: NamedDependency[JobService], job_id: FromPath[str]
     ) -> JobView:

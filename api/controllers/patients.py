@@ -9,10 +9,12 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_201_CREATED
 
+from api.access import requires
 from api.dependencies import provide_appointments, provide_patients
 from api.guards import require_json
 from api.openapi import PROBLEMS_OPT
 from api.params import Limit, Offset
+from domain.auth.access import Access
 from domain.inputs import PatientCreate, PatientUpdate
 from domain.schemas import AppointmentView, Page, PatientView
 from domain.services.appointment_queries import AppointmentFilter
@@ -28,7 +30,7 @@ class PatientController(Controller):
     before_request = require_json  # type: ignore[assignment]  # Litestar calls it unbound
     dependencies = {"patients": provide_patients, "appointments": provide_appointments}
 
-    @post("/", status_code=HTTP_201_CREATED, opt={PROBLEMS_OPT: [409]})
+    @post("/", status_code=HTTP_201_CREATED, guards=[requires(Access.BOOKING_WRITE)], opt={PROBLEMS_OPT: [409]})
     async def create_patient(
         self, patients: NamedDependency[PatientService], data: JSONBody[PatientCreate]
     ) -> Response[PatientView]:
@@ -36,7 +38,7 @@ class PatientController(Controller):
         view = await patients.register(data)
         return Response(view, status_code=HTTP_201_CREATED, headers={"Location": f"/patients/{view.nhs_number}"})
 
-    @get("/")
+    @get("/", guards=[requires(Access.CLINICAL_READ)])
     async def list_patients(
         self,
         patients: NamedDependency[PatientService],
@@ -48,24 +50,24 @@ class PatientController(Controller):
         """List patients, optionally by part of the name or by postcode."""
         return await patients.search(name, postcode, limit, offset)
 
-    @get("/{nhs_number:str}")
+    @get("/{nhs_number:str}", guards=[requires(Access.CLINICAL_READ)])
     async def get_patient(self, patients: NamedDependency[PatientService], nhs_number: FromPath[str]) -> PatientView:
         """Read one patient."""
         return await patients.read(nhs_number)
 
-    @patch("/{nhs_number:str}")
+    @patch("/{nhs_number:str}", guards=[requires(Access.BOOKING_WRITE)])
     async def update_patient(
         self, patients: NamedDependency[PatientService], nhs_number: FromPath[str], data: JSONBody[PatientUpdate]
     ) -> PatientView:
         """Change some of a patient's details; the NHS number cannot change (400)."""
         return await patients.amend(nhs_number, data)
 
-    @delete("/{nhs_number:str}")
+    @delete("/{nhs_number:str}", guards=[requires(Access.ERASE)])
     async def erase_patient(self, patients: NamedDependency[PatientService], nhs_number: FromPath[str]) -> None:
         """Erase a patient's personal data (GDPR); unfinished appointments are cancelled."""
         await patients.erase(nhs_number)
 
-    @get("/{nhs_number:str}/appointments")
+    @get("/{nhs_number:str}/appointments", guards=[requires(Access.CLINICAL_READ)])
     async def list_patient_appointments(
         self,
         patients: NamedDependency[PatientService],

@@ -8,8 +8,10 @@ from litestar import Controller, get
 from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, QueryParameter
 
+from api.access import requires
 from api.dependencies import provide_reminders
 from api.params import Limit, Offset
+from domain.auth.access import Access
 from domain.schemas import OutboxMessageView, Page, ReminderView
 from domain.services.reminder_queries import ReminderService
 
@@ -20,7 +22,7 @@ class ReminderController(Controller):
     tags = ["reminders"]
     dependencies = {"reminders": Provide(provide_reminders)}
 
-    @get("/appointments/{appointment_id:str}/reminders")
+    @get("/appointments/{appointment_id:str}/reminders", guards=[requires(Access.CLINICAL_READ)])
     async def list_reminders(
         self,
         reminders: NamedDependency[ReminderService],
@@ -31,7 +33,7 @@ class ReminderController(Controller):
         """An appointment's reminders, earliest due first, with their status and attempts."""
         return await reminders.for_appointment(appointment_id, limit, offset)
 
-    @get("/outbox")
+    @get("/outbox", guards=[requires(Access.OPERATIONS)])
     async def list_outbox(
         self,
         reminders: NamedDependency[ReminderService],
