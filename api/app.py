@@ -15,8 +15,11 @@ from litestar.openapi.config import OpenAPIConfig
 from litestar.plugins.structlog import StructlogConfig, StructlogPlugin
 
 from api.allow import correct_allow_header
+from api.audit import audit_events, provide_audit
+from api.authentication import authentication, make_authenticator
 from api.controllers.analytics import AnalyticsController
 from api.controllers.appointments import AppointmentController
+from api.controllers.audit import AuditController
 from api.controllers.directory import DirectoryController
 from api.controllers.fhir import FhirController
 from api.controllers.health import HealthController
@@ -24,7 +27,7 @@ from api.controllers.insight import InsightController
 from api.controllers.jobs import jobs_router, sweep_orphan_uploads
 from api.controllers.patients import PatientController
 from api.controllers.reminders import ReminderController
-from api.dependencies import driver_pool_lifespan, sql_provider
+from api.dependencies import app_sql_opener, driver_pool_lifespan, sql_provider
 from api.guards import single_valued_query
 from api.middleware import request_id_middleware
 from api.openapi import docs_assets_router, docs_render_plugins, document_inputs, document_problems
@@ -61,6 +64,10 @@ def create_app(settings: Settings | None = None) -> Litestar:
         # Standard-library records (asyncpg, uvicorn, advanced-alchemy) get the same text-free rendering.
         standard_lib_logging_config=LoggingConfig(formatters=stdlib_logging_dict(settings), log_exceptions="never"),
     )
+    # The key ring and the audit events the API writes itself use connections of their own.
+    app_state: dict[str, Litestar] = {}
+    open_sql = app_sql_opener(app_state, settings, db_config.get_engine())
+    authenticator = make_authenticator(settings, open_sql)
     app = Litestar(
         route_handlers=[
             PatientController,
@@ -71,6 +78,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             AnalyticsController,
             InsightController,
             FhirController,
+            AuditController,
             jobs_router(settings),
             docs_assets_router(),
         ],
@@ -83,7 +91,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
         dependencies={
             "settings": Provide(lambda: settings, use_cache=True, sync_to_thread=False),
             "sql": sql_provider(settings),
+            "audit": Provide(provide_audit),
         },
+        middleware=[authentication(authenticator)],
         lifespan=[] if settings.is_sqlite else [driver_pool_lifespan(settings)],
         on_startup=[sweep_orphan_uploads(settings), freeze_startup_objects],
         openapi_config=OpenAPIConfig(
@@ -101,7 +111,10 @@ def create_app(settings: Settings | None = None) -> Litestar:
     document_problems(app)
     document_inputs(app)
     # Outside the router, so unknown routes and methods get a request id and an access-log line too.
-    app.asgi_handler = request_id_middleware(correct_allow_header(app, app.asgi_handler))
+    app_state["app"] = app
+    session_key = db_config.session_scope_key if settings.is_sqlite else None
+    audited = audit_events(open_sql, session_key)(correct_allow_header(app, app.asgi_handler))
+    app.asgi_handler = request_id_middleware(audited)
     return app
 
 

@@ -122,17 +122,29 @@ def on_request_sql(factory: Callable[[Any], Any], doc: str) -> Provide:
     return Provide(provide)
 
 
-provide_patients = on_request_sql(lambda sql: PatientService(sql=sql), "Patient use cases.")
+def audited_on_request_sql(factory: Callable[[Any, Any], Any], doc: str) -> Provide:
+    """Provide ``factory(sql, audit)``: a service on this request's connection, recording its audit event."""
+
+    async def provide(sql: NamedDependency[Any], audit: NamedDependency[Any]) -> Any:
+        return factory(sql, audit)
+
+    provide.__doc__ = doc
+    return Provide(provide)
+
+
+provide_patients = audited_on_request_sql(lambda sql, audit: PatientService(sql=sql, audit=audit), "Patient use cases.")
 provide_clinicians = on_request_sql(clinician_directory, "The clinician directory.")
 provide_departments = on_request_sql(department_directory, "The department directory.")
 provide_analytics = on_request_sql(AnalyticsService, "Missed-appointment analytics.")
-provide_fhir = on_request_sql(FhirService, "FHIR views.")
+provide_fhir = audited_on_request_sql(FhirService, "FHIR views.")
 provide_jobs = on_request_sql(JobService, "Job use cases.")
 
 
-async def _appointments(sql: NamedDependency[Any], settings: NamedDependency[Settings]) -> AppointmentService:
+async def _appointments(
+    sql: NamedDependency[Any], settings: NamedDependency[Settings], audit: NamedDependency[Any]
+) -> AppointmentService:
     """Appointment use cases on this request's connection, with the configured reminders."""
-    return AppointmentService(sql=sql, reminders=settings.reminder_policy)
+    return AppointmentService(sql=sql, reminders=settings.reminder_policy, audit=audit)
 
 
 provide_appointments = Provide(_appointments)
@@ -141,3 +153,19 @@ provide_appointments = Provide(_appointments)
 async def provide_reminders(db_session: NamedDependency[AsyncSession]) -> ReminderService:
     """Reminder and outbox reads on this request's session."""
     return ReminderService(session=db_session)
+
+
+def app_sql_opener(built: dict[str, Litestar], settings: Settings, engine: AsyncEngine) -> SqlOpener:
+    """A connection outside any request's (the key ring's reloads, the audit events the API writes itself)."""
+
+    @asynccontextmanager
+    async def open_sql() -> AsyncIterator[SqlRunner]:
+        if settings.is_sqlite:
+            async with AsyncSession(engine, expire_on_commit=False) as session, session.begin():
+                yield SessionRunner(session)
+            return
+        pool = built["app"].state.driver_pool  # opened by driver_pool_lifespan once the app has started
+        async with pool.acquire(timeout=settings.db_acquire_timeout_seconds) as connection:
+            yield AsyncpgRunner(connection)
+
+    return open_sql

@@ -16,7 +16,7 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from api.params import MAX_LIMIT, MAX_OFFSET
-from domain.errors import DomainError, FieldError, InvalidInput
+from domain.errors import DomainError, FieldError, InvalidInput, Unauthenticated
 from domain.inputs import field_errors
 from domain.messages import message, negotiate_language, title
 from domain.sql import TransientConflict
@@ -95,9 +95,13 @@ class LocalisedProblem(ProblemDetailsException):
 
 
 def from_domain(exc: DomainError) -> LocalisedProblem:
-    """Domain errors already carry their status and code."""
+    """Domain errors already carry their status and code; a 401 says how to authenticate (RFC 6750)."""
     errors = exc.errors if isinstance(exc, InvalidInput) else None
-    return LocalisedProblem(exc.status, exc.code, exc.params, errors)
+    headers = None
+    if isinstance(exc, Unauthenticated):
+        challenge = 'Bearer realm="panda"' + (', error="invalid_token"' if exc.code == "auth.invalid" else "")
+        headers = {"WWW-Authenticate": challenge}
+    return LocalisedProblem(exc.status, exc.code, exc.params, errors, headers=headers)
 
 
 def from_http(exc: HTTPException) -> LocalisedProblem:

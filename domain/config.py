@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
@@ -83,6 +84,15 @@ class Settings(BaseSettings):
     smtp_tls: Literal["starttls", "implicit", "none"] | None = None
     # A PEM bundle of the CA(s) to trust instead of the system's (a private relay's CA).
     smtp_ca_file: Path | None = None
+    # --- Access control (SPEC §9; domain/auth) ---
+    # on | off; unset: off when HOST is a loopback address (a developer's machine), on otherwise.
+    auth_mode: Literal["on", "off"] | None = None
+    oidc_issuer: str | None = None
+    oidc_audience: str | None = None
+    oidc_jwks_url: str | None = None  # else the issuer's discovery document names it
+    oidc_roles_claim: str = "roles"  # a dotted path reaches nested claims (Keycloak: realm_access.roles)
+    # How old the in-process copy of the API keys may grow: created and revoked keys take effect within it.
+    api_key_refresh_seconds: float = Field(default=2.0, gt=0, le=5)
 
     @field_validator("reminder_offsets", mode="before")
     @classmethod
@@ -110,9 +120,27 @@ class Settings(BaseSettings):
         return ReminderPolicy(offsets_minutes=self.reminder_offsets, channel=self.reminder_channel)
 
     @property
+    def auth_enabled(self) -> bool:
+        """Whether requests need a credential: ``AUTH_MODE``, or by default whether HOST faces a network."""
+        if self.auth_mode is not None:
+            return self.auth_mode == "on"
+        return not is_loopback(self.host)
+
+    @property
     def is_sqlite(self) -> bool:
         """The embedded default: serialised writes instead of exclusion constraints."""
         return self.database_url.startswith("sqlite")
+
+
+def is_loopback(host: str) -> bool:
+    """127.0.0.0/8, ``::1`` or ``localhost``: a developer's own machine."""
+    name = host.strip().strip("[]").lower()
+    if name == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return False
 
 
 @lru_cache(maxsize=1)

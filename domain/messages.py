@@ -124,6 +124,13 @@ MESSAGES: dict[str, str] = {
     "auth.required": _("This request needs a credential: send Authorization: Bearer followed by an API key or token."),
     "auth.invalid": _("The credential sent is not valid: it is unknown, revoked, expired or badly signed."),
     "auth.forbidden": _("Your roles do not allow this request."),
+    "action.invalid": _("The action must be one of: {allowed}."),
+    "resource_type.invalid": _("The resource type must be one of: {allowed}."),
+    "role.unknown": _("Each role must be one of: {allowed}."),
+    "role.required": _("A key needs at least one role."),
+    "key.name": _("A key's name must be 1 to {max} printable characters."),
+    "key.duplicate": _("A live key already has this name: revoke it first, or choose another name."),
+    "key.not_found": _("No live key has this name or id."),
     "reminder.subject": _("Appointment reminder"),
     "reminder.body": _("You have an appointment on {when} with {department} ({postcode})."),
 }

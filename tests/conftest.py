@@ -28,6 +28,8 @@ from domain.migrate import migrate
 
 POSTGRES_ADMIN_URL = os.environ.get("PANDA_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres")
 TABLES = (
+    "audit_event",
+    "api_key",
     "job_error",
     "job_chunk",
     "job_key",

@@ -10,15 +10,22 @@ from litestar.params import FromPath, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_201_CREATED
 
 from api.access import require, requires
+from api.audit import audited
 from api.dependencies import provide_appointments
 from api.guards import require_json
 from api.openapi import PROBLEMS_OPT
 from api.params import Limit, Offset
+from domain.audit.events import Action, ResourceType
 from domain.auth.access import Access, access_for_appointment_change
 from domain.inputs import AppointmentCreate, AppointmentUpdate
 from domain.schemas import AppointmentView, Page
 from domain.services.appointment_queries import parse_filter
 from domain.services.appointments import AppointmentService
+
+
+def _about_appointment(action: Action) -> dict[str, Any]:
+    """The audit declaration of a route about the appointment its path names."""
+    return audited(action, ResourceType.APPOINTMENT, id_param="appointment_id")
 
 
 class AppointmentController(Controller):
@@ -29,7 +36,12 @@ class AppointmentController(Controller):
     before_request = require_json  # type: ignore[assignment]  # Litestar calls it unbound
     dependencies = {"appointments": provide_appointments}
 
-    @post("/", status_code=HTTP_201_CREATED, guards=[requires(Access.BOOKING_WRITE)], opt={PROBLEMS_OPT: [409]})
+    @post(
+        "/",
+        status_code=HTTP_201_CREATED,
+        guards=[requires(Access.BOOKING_WRITE)],
+        opt={PROBLEMS_OPT: [409], **audited(Action.CREATE, ResourceType.APPOINTMENT)},
+    )
     async def create_appointment(
         self, appointments: NamedDependency[AppointmentService], data: JSONBody[AppointmentCreate]
     ) -> Response[AppointmentView]:
@@ -37,7 +49,7 @@ class AppointmentController(Controller):
         view = await appointments.book(data)
         return Response(view, status_code=HTTP_201_CREATED, headers={"Location": f"/appointments/{view.id}"})
 
-    @get("/", guards=[requires(Access.CLINICAL_READ)])
+    @get("/", guards=[requires(Access.CLINICAL_READ)], opt=audited(Action.SEARCH, ResourceType.APPOINTMENT))
     async def list_appointments(
         self,
         appointments: NamedDependency[AppointmentService],
@@ -54,14 +66,18 @@ class AppointmentController(Controller):
         filters = parse_filter(patient, clinician, department, status, start_from, start_to)
         return await appointments.search(filters, limit, offset)
 
-    @get("/{appointment_id:str}", guards=[requires(Access.CLINICAL_READ)])
+    @get("/{appointment_id:str}", guards=[requires(Access.CLINICAL_READ)], opt=_about_appointment(Action.READ))
     async def get_appointment(
         self, appointments: NamedDependency[AppointmentService], appointment_id: FromPath[str]
     ) -> AppointmentView:
         """Read one appointment."""
         return await appointments.read(appointment_id)
 
-    @patch("/{appointment_id:str}", guards=[requires(Access.STATUS_CHANGE)], opt={PROBLEMS_OPT: [409]})
+    @patch(
+        "/{appointment_id:str}",
+        guards=[requires(Access.STATUS_CHANGE)],
+        opt={PROBLEMS_OPT: [409], **_about_appointment(Action.UPDATE)},
+    )
     async def update_appointment(
         self,
         request: Request[Any, Any, Any],
@@ -76,7 +92,7 @@ class AppointmentController(Controller):
         require(request, access_for_appointment_change(frozenset(data.model_fields_set)))
         return await appointments.amend(appointment_id, data)
 
-    @delete("/{appointment_id:str}", guards=[requires(Access.BOOKING_WRITE)])
+    @delete("/{appointment_id:str}", guards=[requires(Access.BOOKING_WRITE)], opt=_about_appointment(Action.DELETE))
     async def delete_appointment(
         self, appointments: NamedDependency[AppointmentService], appointment_id: FromPath[str]
     ) -> None:

@@ -19,11 +19,13 @@ from litestar.status_codes import HTTP_202_ACCEPTED, HTTP_503_SERVICE_UNAVAILABL
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.access import requires
+from api.audit import audited
 from api.dependencies import SqlOpener, opener_provider, provide_jobs
 from api.job_queue import JobQueue
 from api.params import Limit, Offset
 from api.problems import LocalisedProblem
 from api.uploads import check_content_type, declared_length, may_be_json, receive_upload
+from domain.audit.events import Action, ResourceType
 from domain.auth.access import Access
 from domain.config import Settings
 from domain.db import make_engine
@@ -93,7 +95,7 @@ class JobController(Controller):
         status_code=HTTP_202_ACCEPTED,
         operation_class=UploadOperation,
         guards=[requires(Access.OPERATIONS)],
-        opt={"problems": [429, 503, 507]},
+        opt={"problems": [429, 503, 507], **audited(Action.IMPORT, ResourceType.JOB)},
     )
     async def start_job(
         self,
@@ -102,6 +104,7 @@ class JobController(Controller):
         job_queue: NamedDependency[JobQueue],
         upload_slots: NamedDependency[UploadSlots],
         settings: NamedDependency[Settings],
+        audit: NamedDependency[Any],
         kind: Annotated[str | None, QueryParameter(description="patients or appointments")] = None,
         mode: Annotated[str | None, QueryParameter(description="validate or import")] = None,
     ) -> Response[JobView]:
@@ -123,7 +126,8 @@ class JobController(Controller):
             # The body is in: only now a connection, and the row is committed before the task is sent
             # (a worker must find it). If it cannot be recorded, writing_upload deletes the file.
             async with opener() as sql:
-                view = await JobService(sql).create(job_id, job_kind, job_mode, fmt, path, size, _language(request))
+                jobs = JobService(sql, audit=audit)
+                view = await jobs.create(job_id, job_kind, job_mode, fmt, path, size, _language(request))
         try:
             await job_queue.submit(job_id)
         except Exception:  # noqa: BLE001 - any broker failure: nothing is kept, the client retries
@@ -140,7 +144,11 @@ class JobController(Controller):
         language = _language(request)
         return Response(await jobs.read(job_id, language), headers={"Content-Language": language})
 
-    @get("/{job_id:str}/errors", guards=[requires(Access.OPERATIONS)])
+    @get(
+        "/{job_id:str}/errors",
+        guards=[requires(Access.OPERATIONS)],
+        opt=audited(Action.READ, ResourceType.JOB, id_param="job_id"),
+    )
     async def list_job_errors(
         self,
         request: Request[Any, Any, Any],

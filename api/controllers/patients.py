@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from litestar import Controller, Response, delete, get, patch, post
 from litestar.di import NamedDependency
@@ -10,16 +10,23 @@ from litestar.params import FromPath, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_201_CREATED
 
 from api.access import requires
+from api.audit import audited
 from api.dependencies import provide_appointments, provide_patients
 from api.guards import require_json
 from api.openapi import PROBLEMS_OPT
 from api.params import Limit, Offset
+from domain.audit.events import Action, ResourceType
 from domain.auth.access import Access
 from domain.inputs import PatientCreate, PatientUpdate
 from domain.schemas import AppointmentView, Page, PatientView
 from domain.services.appointment_queries import AppointmentFilter
 from domain.services.appointments import AppointmentService
 from domain.services.patients import PatientService
+
+
+def _about_patient(action: Action) -> dict[str, Any]:
+    """The audit declaration of a route about the patient its path names."""
+    return audited(action, ResourceType.PATIENT, id_param="nhs_number", patient_param="nhs_number")
 
 
 class PatientController(Controller):
@@ -30,7 +37,12 @@ class PatientController(Controller):
     before_request = require_json  # type: ignore[assignment]  # Litestar calls it unbound
     dependencies = {"patients": provide_patients, "appointments": provide_appointments}
 
-    @post("/", status_code=HTTP_201_CREATED, guards=[requires(Access.BOOKING_WRITE)], opt={PROBLEMS_OPT: [409]})
+    @post(
+        "/",
+        status_code=HTTP_201_CREATED,
+        guards=[requires(Access.BOOKING_WRITE)],
+        opt={PROBLEMS_OPT: [409], **audited(Action.CREATE, ResourceType.PATIENT)},
+    )
     async def create_patient(
         self, patients: NamedDependency[PatientService], data: JSONBody[PatientCreate]
     ) -> Response[PatientView]:
@@ -38,7 +50,7 @@ class PatientController(Controller):
         view = await patients.register(data)
         return Response(view, status_code=HTTP_201_CREATED, headers={"Location": f"/patients/{view.nhs_number}"})
 
-    @get("/", guards=[requires(Access.CLINICAL_READ)])
+    @get("/", guards=[requires(Access.CLINICAL_READ)], opt=audited(Action.SEARCH, ResourceType.PATIENT))
     async def list_patients(
         self,
         patients: NamedDependency[PatientService],
@@ -50,24 +62,28 @@ class PatientController(Controller):
         """List patients, optionally by part of the name or by postcode."""
         return await patients.search(name, postcode, limit, offset)
 
-    @get("/{nhs_number:str}", guards=[requires(Access.CLINICAL_READ)])
+    @get("/{nhs_number:str}", guards=[requires(Access.CLINICAL_READ)], opt=_about_patient(Action.READ))
     async def get_patient(self, patients: NamedDependency[PatientService], nhs_number: FromPath[str]) -> PatientView:
         """Read one patient."""
         return await patients.read(nhs_number)
 
-    @patch("/{nhs_number:str}", guards=[requires(Access.BOOKING_WRITE)])
+    @patch("/{nhs_number:str}", guards=[requires(Access.BOOKING_WRITE)], opt=_about_patient(Action.UPDATE))
     async def update_patient(
         self, patients: NamedDependency[PatientService], nhs_number: FromPath[str], data: JSONBody[PatientUpdate]
     ) -> PatientView:
         """Change some of a patient's details; the NHS number cannot change (400)."""
         return await patients.amend(nhs_number, data)
 
-    @delete("/{nhs_number:str}", guards=[requires(Access.ERASE)])
+    @delete("/{nhs_number:str}", guards=[requires(Access.ERASE)], opt=_about_patient(Action.ERASE))
     async def erase_patient(self, patients: NamedDependency[PatientService], nhs_number: FromPath[str]) -> None:
         """Erase a patient's personal data (GDPR); unfinished appointments are cancelled."""
         await patients.erase(nhs_number)
 
-    @get("/{nhs_number:str}/appointments", guards=[requires(Access.CLINICAL_READ)])
+    @get(
+        "/{nhs_number:str}/appointments",
+        guards=[requires(Access.CLINICAL_READ)],
+        opt=audited(Action.SEARCH, ResourceType.APPOINTMENT, patient_param="nhs_number"),
+    )
     async def list_patient_appointments(
         self,
         patients: NamedDependency[PatientService],

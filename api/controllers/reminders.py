@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from litestar import Controller, get
 from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, QueryParameter
 
 from api.access import requires
+from api.audit import audited
 from api.dependencies import provide_reminders
 from api.params import Limit, Offset
+from domain.audit.events import Action, ResourceType
 from domain.auth.access import Access
 from domain.schemas import OutboxMessageView, Page, ReminderView
 from domain.services.reminder_queries import ReminderService
@@ -22,18 +24,23 @@ class ReminderController(Controller):
     tags = ["reminders"]
     dependencies = {"reminders": Provide(provide_reminders)}
 
-    @get("/appointments/{appointment_id:str}/reminders", guards=[requires(Access.CLINICAL_READ)])
+    @get(
+        "/appointments/{appointment_id:str}/reminders",
+        guards=[requires(Access.CLINICAL_READ)],
+        opt=audited(Action.SEARCH, ResourceType.REMINDER),
+    )
     async def list_reminders(
         self,
         reminders: NamedDependency[ReminderService],
+        audit: NamedDependency[Any],
         appointment_id: FromPath[str],
         limit: Limit = 50,
         offset: Offset = 0,
     ) -> Page[ReminderView]:
         """An appointment's reminders, earliest due first, with their status and attempts."""
-        return await reminders.for_appointment(appointment_id, limit, offset)
+        return await reminders.for_appointment(appointment_id, limit, offset, audit)
 
-    @get("/outbox", guards=[requires(Access.OPERATIONS)])
+    @get("/outbox", guards=[requires(Access.OPERATIONS)], opt=audited(Action.SEARCH, ResourceType.OUTBOX))
     async def list_outbox(
         self,
         reminders: NamedDependency[ReminderService],

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from sqlalchemy import delete
 
+from domain.audit.events import AuditTrail, record
 from domain.clock import utcnow
 from domain.errors import Conflict, NotFound
 from domain.jobs import store
@@ -28,8 +29,9 @@ def parse_job_id(raw: str) -> uuid.UUID:
 class JobService:
     """Jobs as the API sees them, on a SQLAlchemy session or a raw driver connection."""
 
-    def __init__(self, sql: SqlRunner) -> None:
+    def __init__(self, sql: SqlRunner, audit: AuditTrail | None = None) -> None:
         self.sql = sql
+        self.audit = audit  # the request's audit event (None outside a request)
 
     async def create(
         self, job_id: uuid.UUID, kind: Kind, mode: Mode, fmt: Format, path: Path, size: int, language: str
@@ -51,6 +53,7 @@ class JobService:
                 "updated_at": now,
             },
         )
+        await record(self.audit, self.sql, resource_id=str(job_id))
         return await self.read(str(job_id), language)
 
     async def discard(self, job_id: uuid.UUID) -> None:

@@ -4,6 +4,7 @@ from typing import Any, cast
 
 from sqlalchemy import Table
 
+from domain.models.access import ApiKey, AuditEvent
 from domain.models.appointment import Appointment
 from domain.models.directory import Clinician, Department
 from domain.models.job import Job, JobChunk, JobError, JobKey
@@ -17,7 +18,9 @@ def table(model: Any) -> Table:
 
 
 __all__ = [
+    "ApiKey",
     "Appointment",
+    "AuditEvent",
     "Clinician",
     "Department",
     "Job",

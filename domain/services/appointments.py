@@ -10,6 +10,7 @@ from sqlalchemy import bindparam, delete, exists, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain import rules
+from domain.audit.events import AuditTrail, changed_fields, concerns, record
 from domain.clock import utcnow
 from domain.dialects import takes_arrays
 from domain.errors import Conflict, DomainError, FieldError, InvalidInput, NotFound
@@ -38,7 +39,6 @@ RESCHEDULE_FIELDS = frozenset({"time", "duration", "clinician", "department", "p
 STORED_COLUMNS = [c.name for c in APPOINTMENT.c if c.name != "sa_orm_sentinel"]
 INSERT_APPOINTMENT = Query(insert(APPOINTMENT).values({name: bindparam(name) for name in STORED_COLUMNS}))
 INSERT_WITH_REMINDERS = insert_with_reminders(INSERT_APPOINTMENT.statement)  # type: ignore[arg-type]
-APPOINTMENT_EXISTS = Query(select(APPOINTMENT.c.id).where(APPOINTMENT.c.id == bindparam("id")))
 
 
 def _by_key(table: Any, column: str, key: str) -> Any:
@@ -88,13 +88,19 @@ class AppointmentService:
     """Every use case about appointments, on a SQLAlchemy session or a raw driver connection."""
 
     def __init__(
-        self, session: AsyncSession | None = None, *, sql: SqlRunner | None = None, reminders: ReminderPolicy
+        self,
+        session: AsyncSession | None = None,
+        *,
+        sql: SqlRunner | None = None,
+        reminders: ReminderPolicy,
+        audit: AuditTrail | None = None,
     ) -> None:
         if sql is None:
             assert session is not None, "a session or a SQL runner is needed"
             sql = SessionRunner(session)
         self.sql = sql
         self.reminders = reminders
+        self.audit = audit  # the request's audit event (None outside a request: CLI, jobs)
 
     async def book(self, data: AppointmentCreate) -> AppointmentView:
         """Create an appointment (new or historical); its reminders are planned if it is active."""
@@ -132,6 +138,7 @@ class AppointmentService:
                 await self._store(values, plan, now)
             except ConstraintViolation as exc:
                 raise overlap_conflict(exc) from None
+            await record(self.audit, self.sql, resource_id=str(appointment_id), patient=data.patient)
             return values, clinician, department
 
         values, clinician, department = await in_transaction(self.sql, insert)
@@ -151,11 +158,13 @@ class AppointmentService:
     async def read(self, raw_id: str) -> AppointmentView:
         """One appointment."""
         row = await fetch_appointment(self.sql, parse_appointment_id(raw_id))
+        concerns(self.audit, resource_id=str(row["id"]), patient=row["nhs_number"])
         return appointment_view(row, utcnow())
 
     async def search(self, filters: AppointmentFilter, limit: int, offset: int) -> Page[AppointmentView]:
         """Appointments matching the filters, by start time."""
         now = utcnow()
+        concerns(self.audit, patient=filters.patient)
         rows, total = await fetch_page(self.sql, filters, now, limit, offset)
         return Page(items=[appointment_view(r, now) for r in rows], total=total, limit=limit, offset=offset)
 
@@ -169,8 +178,11 @@ class AppointmentService:
             changes = requested_changes(data, {"id": str(row["id"]), "patient": row["nhs_number"]})
             now = utcnow()
             values = await self._changed_values(row, changes, now)
+            before = appointment_view(row, now)
+            event = {"resource_id": str(row["id"]), "patient": row["nhs_number"]}
             if not values:
-                return appointment_view(row, now)
+                await record(self.audit, self.sql, **event, changes={})
+                return before
             status = Status(values.get("status", row["status"]))
             if status is Status.ACTIVE and ("starts_at" in values or "clinician_id" in values):
                 await ensure_no_overlap(self.sql, {**row, **values})
@@ -185,7 +197,9 @@ class AppointmentService:
             if new_start and status is Status.ACTIVE:
                 await schedule_reminders(self.sql, row["id"], values["starts_at"], self.reminders, now)
             updated = await fetch_appointment(self.sql, row["id"])
-            return appointment_view(updated, now)
+            after = appointment_view(updated, now)
+            await record(self.audit, self.sql, **event, changes=changed_fields(before, after))
+            return after
 
         return await in_transaction(self.sql, change)
 
@@ -193,10 +207,10 @@ class AppointmentService:
         """Delete a record entered by mistake; its unsent reminders are cancelled, not lost."""
         appointment_id = parse_appointment_id(raw_id)
         async with self.sql.transaction():
-            if not await self._exists(appointment_id):
-                raise NotFound("appointment.not_found")
+            row = await fetch_appointment(self.sql, appointment_id)
             await cancel_reminders(self.sql, [appointment_id])
             await self.sql.execute(delete(APPOINTMENT).where(APPOINTMENT.c.id == appointment_id))
+            await record(self.audit, self.sql, resource_id=str(appointment_id), patient=row["nhs_number"])
 
     async def _changed_values(self, row: Any, changes: dict[str, Any], now: dt.datetime) -> dict[str, Any]:
         """The columns to update, after checking the status rules against the effective status."""
@@ -239,6 +253,3 @@ class AppointmentService:
         if found[f"{kind}_id"] is not None:
             return int(found[f"{kind}_id"]), str(found[kind])
         return await resolve_entity(self.sql, model.__table__, name)
-
-    async def _exists(self, appointment_id: uuid.UUID) -> bool:
-        return await self.sql.scalar(APPOINTMENT_EXISTS, id=appointment_id) is not None

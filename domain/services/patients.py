@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, bindparam, delete, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from domain.audit.events import AuditTrail, changed_fields, concerns, fetch_one_audited, record, with_event
 from domain.clock import utcnow
 from domain.errors import Conflict, FieldChecker, NotFound
 from domain.inputs import PatientCreate, PatientUpdate, requested_changes
@@ -27,6 +28,8 @@ INSERT_PATIENT = Query(
     insert(PATIENT).values({c.name: bindparam(c.name) for c in PATIENT_COLUMNS}).returning(*PATIENT.c)
 )
 PATIENT_BY_NHS_NUMBER = Query(select(PATIENT).where(PATIENT.c.nhs_number == bindparam("nhs_number")))
+INSERT_PATIENT_AUDITED = with_event(INSERT_PATIENT.statement)
+PATIENT_BY_NHS_NUMBER_AUDITED = with_event(PATIENT_BY_NHS_NUMBER.statement)
 PATIENT_BY_NHS_NUMBER_LOCKED = Query(
     select(PATIENT).where(PATIENT.c.nhs_number == bindparam("nhs_number")).with_for_update()
 )
@@ -40,19 +43,23 @@ def escape_like(text: str) -> str:
 class PatientService:
     """Every use case about patients, on a SQLAlchemy session or a raw driver connection."""
 
-    def __init__(self, session: AsyncSession | None = None, *, sql: SqlRunner | None = None) -> None:
+    def __init__(
+        self, session: AsyncSession | None = None, *, sql: SqlRunner | None = None, audit: AuditTrail | None = None
+    ) -> None:
         if sql is None:
             assert session is not None, "a session or a SQL runner is needed"
             sql = SessionRunner(session)
         self.sql = sql
+        self.audit = audit  # the request's audit event (None outside a request: CLI, jobs)
 
     async def register(self, data: PatientCreate) -> PatientView:
         """Store a new patient; a known NHS number is a conflict."""
         now = utcnow()
         values = {"email": None, "phone": None, **data.model_dump()}
         values.update(name_search=search_key(data.name), created_at=now, updated_at=now)
+        concerns(self.audit, resource_id=data.nhs_number, patient=data.nhs_number)
         try:
-            row = await self.sql.fetch_one(INSERT_PATIENT, **values)
+            row = await fetch_one_audited(self.sql, self.audit, INSERT_PATIENT, INSERT_PATIENT_AUDITED, **values)
         except ConstraintViolation:
             raise Conflict("patient.duplicate") from None
         assert row is not None
@@ -75,8 +82,18 @@ class PatientService:
         return row
 
     async def read(self, nhs_number: str) -> PatientView:
-        """One patient."""
-        return patient_view(await self.find_row(nhs_number))
+        """One patient (its read recorded in the same statement)."""
+        try:
+            number = normalise_nhs_number(nhs_number)
+        except ValueError:
+            raise NotFound("patient.not_found") from None
+        concerns(self.audit, resource_id=number, patient=number)
+        row = await fetch_one_audited(
+            self.sql, self.audit, PATIENT_BY_NHS_NUMBER, PATIENT_BY_NHS_NUMBER_AUDITED, nhs_number=number
+        )
+        if row is None:
+            raise NotFound("patient.not_found")
+        return patient_view(row)
 
     async def search(self, name: str | None, postcode: str | None, limit: int, offset: int) -> Page[PatientView]:
         """Patients whose name contains ``name`` (Unicode case folding) and who live at ``postcode``."""
@@ -94,18 +111,29 @@ class PatientService:
         return Page(items=[patient_view(r) for r in rows], total=total, limit=limit, offset=offset)
 
     async def amend(self, nhs_number: str, data: PatientUpdate) -> PatientView:
-        """Change some details; the NHS number itself never changes."""
-        row = await self.find_row(nhs_number)
-        changes = requested_changes(data, {"nhs_number": row["nhs_number"]})
-        if not changes:
-            return patient_view(row)
-        if "name" in changes:
-            changes["name_search"] = search_key(changes["name"])
-        changes["updated_at"] = utcnow()
-        stmt = update(PATIENT).where(PATIENT.c.id == row["id"]).values(changes).returning(*PATIENT.c)
-        updated = await self.sql.fetch_one(stmt)
-        assert updated is not None
-        return patient_view(updated)
+        """Change some details; the NHS number itself never changes. The change and its event commit together."""
+
+        async def amend_in_transaction() -> PatientView:
+            row = await self.find_row(nhs_number, lock=True)
+            number = row["nhs_number"]
+            changes = requested_changes(data, {"nhs_number": number})
+            before = patient_view(row)
+            if not changes:
+                await record(self.audit, self.sql, resource_id=number, patient=number, changes={})
+                return before
+            if "name" in changes:
+                changes["name_search"] = search_key(changes["name"])
+            changes["updated_at"] = utcnow()
+            stmt = update(PATIENT).where(PATIENT.c.id == row["id"]).values(changes).returning(*PATIENT.c)
+            updated = await self.sql.fetch_one(stmt)
+            assert updated is not None
+            after = patient_view(updated)
+            await record(
+                self.audit, self.sql, resource_id=number, patient=number, changes=changed_fields(before, after)
+            )
+            return after
+
+        return await in_transaction(self.sql, amend_in_transaction)
 
     async def erase(self, nhs_number: str) -> None:
         """GDPR erasure: personal data goes; unfinished appointments are cancelled, ended ones kept anonymous."""
@@ -127,6 +155,7 @@ class PatientService:
             await self.sql.execute(delete(OUTBOX).where(_outbox_naming(row, theirs)))
             await self.sql.execute(update(APPOINTMENT).where(theirs).values(patient_id=None, updated_at=now))
             await self.sql.execute(delete(PATIENT).where(PATIENT.c.id == row["id"]))
+            await record(self.audit, self.sql, resource_id=row["nhs_number"], patient=row["nhs_number"])
 
         await in_transaction(self.sql, erase_in_transaction)
 

@@ -9,14 +9,16 @@ from advanced_alchemy.repository import SQLAlchemyAsyncRepository
 from advanced_alchemy.service import SQLAlchemyAsyncRepositoryService
 from sqlalchemy import func, select
 
+from domain.audit.events import AuditTrail, concerns
 from domain.errors import FieldError, InvalidInput, NotFound
-from domain.models import Appointment, OutboxMessage, Reminder, table
+from domain.models import Appointment, OutboxMessage, Patient, Reminder, table
 from domain.schemas import OutboxMessageView, Page, ReminderView, outbox_message_view, reminder_view
 from domain.services.appointments import parse_appointment_id
 
 REMINDER = table(Reminder)
 OUTBOX = table(OutboxMessage)
 APPOINTMENT = table(Appointment)
+PATIENT = table(Patient)
 
 
 def parse_appointment_filter(raw: str | None) -> uuid.UUID | None:
@@ -41,12 +43,20 @@ class ReminderService(SQLAlchemyAsyncRepositoryService[Reminder]):
     def _session(self) -> Any:
         return self.repository.session
 
-    async def for_appointment(self, raw_id: str, limit: int, offset: int) -> Page[ReminderView]:
+    async def for_appointment(
+        self, raw_id: str, limit: int, offset: int, audit: AuditTrail | None = None
+    ) -> Page[ReminderView]:
         """The reminders of one appointment, earliest due first; an unknown appointment is 404."""
         appointment_id = parse_appointment_id(raw_id)
-        exists = select(APPOINTMENT.c.id).where(APPOINTMENT.c.id == appointment_id)
-        if (await self._session.execute(exists)).first() is None:
+        exists = (
+            select(APPOINTMENT.c.id, PATIENT.c.nhs_number)
+            .outerjoin(PATIENT, PATIENT.c.id == APPOINTMENT.c.patient_id)
+            .where(APPOINTMENT.c.id == appointment_id)
+        )
+        found = (await self._session.execute(exists)).first()
+        if found is None:
             raise NotFound("appointment.not_found")
+        concerns(audit, patient=found.nhs_number)
         theirs = REMINDER.c.appointment_id == appointment_id
         stmt = select(REMINDER).where(theirs).order_by(REMINDER.c.due_at, REMINDER.c.id).limit(limit).offset(offset)
         rows = (await self._session.execute(stmt)).mappings().all()

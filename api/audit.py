@@ -1,0 +1,159 @@
+"""The audit trail's door: routes declare their event; every audited or refused request gets one.
+
+``opt=audited(Action.READ, ResourceType.PATIENT, id_param="nhs_number")`` beside a route says
+what its event records. The request's :class:`~domain.audit.events.AuditTrail` is handed to the
+use case (the ``audit`` dependency), which records a change inside the change's transaction,
+or notes what a read concerned. Just before the response starts, :func:`audit_events` writes
+the event the use case left unwritten: a read's, or the event of a request that failed (its
+transaction, and any event in it, rolled back) or was refused (401, 403: ``denied``). The
+client never sees an answer whose event is not stored.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from advanced_alchemy.extensions.litestar._utils import get_aa_scope_state
+from litestar import Request
+from litestar.types import ASGIApp, Message, Receive, Scope, Send
+
+from api.dependencies import SqlOpener
+from domain.audit.events import INSERT_EVENT, Action, AuditTrail, ResourceType
+from domain.auth.actor import Actor
+from domain.rules import normalise_nhs_number
+from domain.sql import SessionRunner
+
+AUDIT_OPT = "audit"
+_TRAIL = "audit_trail"
+_REFUSED = (401, 403)
+UNAUTHENTICATED = Actor(name="unauthenticated")
+
+
+@dataclass(frozen=True)
+class AuditedRoute:
+    """What a route's audit event records: its action and resource, and which path values name them."""
+
+    action: Action
+    resource_type: ResourceType
+    id_param: str | None = None  # the path parameter holding the resource's id (or NHS number)
+    patient_param: str | None = None  # the path parameter holding the patient's NHS number
+
+
+def audited(
+    action: Action, resource_type: ResourceType, *, id_param: str | None = None, patient_param: str | None = None
+) -> dict[str, AuditedRoute]:
+    """A route's ``opt`` entry declaring its audit event."""
+    return {AUDIT_OPT: AuditedRoute(action, resource_type, id_param, patient_param)}
+
+
+def declared_audit(handler: Any) -> AuditedRoute | None:
+    """The audit event a route handler declares, if any."""
+    declared = (getattr(handler, "opt", None) or {}).get(AUDIT_OPT)
+    return declared if isinstance(declared, AuditedRoute) else None
+
+
+def _path_value(scope: Scope, name: str | None, resource_type: ResourceType | None) -> str | None:
+    """A path value as the trail records it: an NHS number normalised, an id as a UUID; else nothing."""
+    raw = (scope.get("path_params") or {}).get(name) if name else None
+    if not isinstance(raw, str):
+        return None
+    try:
+        if resource_type is ResourceType.PATIENT or name == "nhs_number":
+            return normalise_nhs_number(raw)
+        return str(uuid.UUID(raw))
+    except ValueError:
+        return None  # a malformed identifier names nothing (and is not stored)
+
+
+def trail_of(scope: Scope) -> AuditTrail | None:
+    """The request's audit trail, made on first use (None for a route that records no event)."""
+    state = scope.setdefault("state", {})
+    trail = state.get(_TRAIL)
+    if trail is not None:
+        return trail  # type: ignore[no-any-return]
+    handler = scope.get("route_handler")
+    declared = declared_audit(handler)
+    if declared is None:
+        return None
+    actor = scope.get("user")
+    trail = AuditTrail(
+        actor=actor if isinstance(actor, Actor) else UNAUTHENTICATED,
+        request_id=state.get("request_id"),
+        action=declared.action,
+        resource_type=declared.resource_type,
+        success_outcome=int(getattr(handler, "status_code", None) or 200),
+        resource_id=_path_value(scope, declared.id_param, declared.resource_type),
+        patient=_path_value(scope, declared.patient_param, ResourceType.PATIENT),
+    )
+    state[_TRAIL] = trail
+    return trail
+
+
+async def provide_audit(request: Request[Any, Any, Any]) -> AuditTrail | None:
+    """The request's audit event, for the use case to record or fill in."""
+    return trail_of(request.scope)
+
+
+def _unwritten_event(scope: Scope, status: int) -> dict[str, Any] | None:
+    """The event still to write when the response is ready, or None."""
+    handler = scope.get("route_handler")
+    if handler is None:
+        return None  # no such route: nothing was reached
+    trail = trail_of(scope)
+    if trail is None:
+        if status not in _REFUSED:
+            return None
+        actor = scope.get("user")
+        trail = AuditTrail(
+            actor=actor if isinstance(actor, Actor) else UNAUTHENTICATED,
+            request_id=scope.get("state", {}).get("request_id"),
+            action=Action.DENIED,
+            resource_type=None,
+            success_outcome=status,
+        )
+    elif status < 400 and trail.written:
+        return None  # the use case recorded it with its change (or its read)
+    # A failed request's transaction rolled back with any event written in it: record the failure.
+    return trail.row(status)
+
+
+def audit_events(open_sql: SqlOpener, session_key: str | None = None) -> Callable[[ASGIApp], ASGIApp]:
+    """Wrap the app so every audited or refused request's event is stored before its response starts.
+
+    ``session_key``: where the request's SQLAlchemy session lives (SQLite). That session still
+    holds SQLite's one write lock here (it commits just after), so the event goes into it: after
+    a failure, once its work is rolled back.
+    """
+
+    async def write(scope: Scope, status: int, row: dict[str, Any]) -> None:
+        session = get_aa_scope_state(scope, session_key) if session_key else None
+        if session is None:
+            async with open_sql() as sql:
+                await sql.execute(INSERT_EVENT, **row)
+            return
+        if status >= 400:
+            await session.rollback()
+        await SessionRunner(session).execute(INSERT_EVENT, **row)
+        await session.commit()
+
+    def wrap(app: ASGIApp) -> ASGIApp:
+        async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
+            if str(scope["type"]) != "http":
+                await app(scope, receive, send)
+                return
+
+            async def send_after_event(message: Message) -> None:
+                if message["type"] == "http.response.start":
+                    row = _unwritten_event(scope, int(message["status"]))
+                    if row is not None:
+                        await write(scope, int(message["status"]), row)
+                await send(message)
+
+            await app(scope, receive, send_after_event)
+
+        return middleware
+
+    return wrap

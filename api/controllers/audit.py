@@ -1,0 +1,51 @@
+"""``/audit`` and ``/appointments/{id}/history``: the audit trail, for auditors and admins only."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from litestar import Controller, get
+from litestar.di import NamedDependency
+from litestar.params import FromPath, QueryParameter
+
+from api.access import requires
+from api.params import Limit, Offset
+from domain.audit.queries import (
+    AuditEventView,
+    HistoryEntryView,
+    appointment_history,
+    parse_audit_filter,
+    search_events,
+)
+from domain.auth.access import Access
+from domain.schemas import Page
+
+
+class AuditController(Controller):
+    """Who saw or changed what, and who was refused: events are appended, never changed."""
+
+    tags = ["audit"]
+
+    @get("/audit", guards=[requires(Access.AUDIT)])
+    async def list_audit_events(
+        self,
+        sql: NamedDependency[Any],
+        patient: Annotated[str | None, QueryParameter(description="NHS number the events concern.")] = None,
+        actor: Annotated[str | None, QueryParameter(description="An API key's name or a token's subject.")] = None,
+        action: Annotated[str | None, QueryParameter(description="create, read, search, update, …")] = None,
+        resource_type: Annotated[str | None, QueryParameter(description="Patient, Appointment, …")] = None,
+        start_from: Annotated[str | None, QueryParameter(name="from", description="At ≥ this instant.")] = None,
+        start_to: Annotated[str | None, QueryParameter(name="to", description="At < this instant.")] = None,
+        limit: Limit = 50,
+        offset: Offset = 0,
+    ) -> Page[AuditEventView]:
+        """Audit events, newest first, filtered by patient, actor, action, resource type and time."""
+        filters = parse_audit_filter(patient, actor, action, resource_type, start_from, start_to)
+        return await search_events(sql, filters, limit, offset)
+
+    @get("/appointments/{appointment_id:str}/history", guards=[requires(Access.AUDIT)])
+    async def appointment_history(
+        self, sql: NamedDependency[Any], appointment_id: FromPath[str], limit: Limit = 50, offset: Offset = 0
+    ) -> Page[HistoryEntryView]:
+        """An appointment's events, oldest first: who created, read and changed it (field by field)."""
+        return await appointment_history(sql, appointment_id, limit, offset)

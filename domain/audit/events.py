@@ -1,0 +1,189 @@
+"""Audit events: what they record, and how a use case records the event of its request.
+
+An event of a change is inserted by the use case inside the change's own transaction, so there
+is no change without its event. A read only notes what it concerned; the API writes its event
+before the response leaves (``api/audit.py``), and so it does for a request that failed or was
+refused, whose use case wrote nothing that stayed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+import msgspec
+from sqlalchemy import bindparam, insert, select
+
+from domain.auth.actor import Actor
+from domain.clock import utcnow
+from domain.models import AuditEvent, table
+from domain.sql import Query, SqlRunner
+
+AUDIT_EVENT = table(AuditEvent)
+INSERT_EVENT = Query(insert(AUDIT_EVENT).values({c.name: bindparam(c.name) for c in AUDIT_EVENT.c}))
+
+
+class Action(StrEnum):
+    """What the request did (or tried to do, for ``denied``)."""
+
+    CREATE = "create"
+    READ = "read"
+    SEARCH = "search"
+    UPDATE = "update"
+    DELETE = "delete"
+    ERASE = "erase"
+    IMPORT = "import"
+    DENIED = "denied"
+
+
+class ResourceType(StrEnum):
+    """The kind of resource an event is about (FHIR's names)."""
+
+    PATIENT = "Patient"
+    APPOINTMENT = "Appointment"
+    REMINDER = "Reminder"
+    OUTBOX = "Outbox"
+    JOB = "Job"
+    SCHEDULE = "Schedule"
+    SLOT = "Slot"
+
+
+def event_row(
+    actor: Actor,
+    action: Action,
+    outcome: int,
+    *,
+    resource_type: ResourceType | None,
+    resource_id: str | None = None,
+    patient: str | None = None,
+    request_id: str | None = None,
+    changes: Mapping[str, Any] | None = None,
+    at: dt.datetime | None = None,
+) -> dict[str, Any]:
+    """One ``audit_event`` row, ready for :data:`INSERT_EVENT`."""
+    return {
+        "id": uuid.uuid4(),
+        "at": at or utcnow(),
+        "actor": actor.name[:255],
+        "roles": ",".join(sorted(role.value for role in actor.roles)),
+        "action": action.value,
+        "resource_type": resource_type.value if resource_type else None,
+        "resource_id": resource_id,
+        "patient": patient,
+        "outcome": outcome,
+        "request_id": request_id,
+        "changes": msgspec.json.encode(changes).decode() if changes is not None else None,
+    }
+
+
+@dataclass
+class AuditTrail:
+    """The audit event of one request, as its route declares it and its use case fills it in."""
+
+    actor: Actor
+    request_id: str | None
+    action: Action
+    resource_type: ResourceType | None
+    success_outcome: int  # the status the route answers with when all goes well
+    resource_id: str | None = None
+    patient: str | None = None
+    written: bool = False
+
+    def concerns(self, *, resource_id: str | None = None, patient: str | None = None) -> None:
+        """Note what the request is about (a read: its event is written when the response is ready)."""
+        if resource_id is not None:
+            self.resource_id = resource_id
+        if patient is not None:
+            self.patient = patient
+
+    async def record(
+        self,
+        sql: SqlRunner,
+        *,
+        resource_id: str | None = None,
+        patient: str | None = None,
+        changes: Mapping[str, Any] | None = None,
+    ) -> None:
+        """Insert the event in the caller's transaction (call it last, once the change is made)."""
+        self.concerns(resource_id=resource_id, patient=patient)
+        await sql.execute(INSERT_EVENT, **self.row(self.success_outcome, changes))
+        self.written = True
+
+    def bound(self, outcome: int) -> dict[str, Any]:
+        """The event's values as :func:`with_event` binds them."""
+        return {f"audit_{name}": value for name, value in self.row(outcome).items()}
+
+    def row(self, outcome: int, changes: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        """The event as a row, with this outcome."""
+        action = Action.DENIED if outcome in (401, 403) else self.action
+        return event_row(
+            self.actor,
+            action,
+            outcome,
+            resource_type=self.resource_type,
+            resource_id=self.resource_id,
+            patient=self.patient,
+            request_id=self.request_id,
+            changes=changes if action is Action.UPDATE else None,
+        )
+
+
+async def record(audit: AuditTrail | None, sql: SqlRunner, **details: Any) -> None:
+    """:meth:`AuditTrail.record` when the use case runs for an audited request (not for the CLI or a job)."""
+    if audit is not None:
+        await audit.record(sql, **details)
+
+
+def concerns(audit: AuditTrail | None, **details: Any) -> None:
+    """:meth:`AuditTrail.concerns` when the use case runs for an audited request."""
+    if audit is not None:
+        audit.concerns(**details)
+
+
+def changed_fields(
+    before: Any, after: Any, ignore: Iterable[str] = ("end", "created_at", "updated_at")
+) -> dict[str, dict[str, Any]]:
+    """``{field: {"from": old, "to": new}}`` between two views of a resource (as the API shows them)."""
+    old, new = msgspec.to_builtins(before), msgspec.to_builtins(after)
+    skipped = set(ignore)
+    return {
+        name: {"from": old.get(name), "to": value}
+        for name, value in new.items()
+        if name not in skipped and old.get(name) != value
+    }
+
+
+def with_event(statement: Any) -> Query:
+    """``statement`` (a SELECT or a DML … RETURNING) and its event's INSERT, as one PostgreSQL statement.
+
+    The event is inserted for each row the statement yields (one, on the paths that use this), in
+    the same statement, so auditing costs no extra round trip; the event's values are bound as
+    ``audit_<column>`` (see :meth:`AuditTrail.bound`). PostgreSQL only: SQLite has no
+    data-modifying CTEs, and records in the same transaction instead.
+    """
+    main = statement.cte("main")
+    columns = list(AUDIT_EVENT.c)
+    values = select(*[bindparam(f"audit_{c.name}", type_=c.type).label(c.name) for c in columns]).select_from(main)
+    event = insert(AUDIT_EVENT).from_select([c.name for c in columns], values).cte("event")
+    return Query(select(main).add_cte(event))
+
+
+async def fetch_one_audited(
+    sql: SqlRunner, audit: AuditTrail | None, plain: Query, combined: Query, **params: Any
+) -> Mapping[str, Any] | None:
+    """The row ``plain`` yields, its event recorded with it when it yields one (one round trip on PostgreSQL)."""
+    if audit is None:
+        return await sql.fetch_one(plain, **params)
+    if sql.dialect == "postgresql":
+        row = await sql.fetch_one(combined, **params, **audit.bound(audit.success_outcome))
+        audit.written = row is not None
+        return row
+    async with sql.transaction():
+        row = await sql.fetch_one(plain, **params)
+        if row is not None:
+            await audit.record(sql)
+        return row
