@@ -13,6 +13,7 @@ import click
 from domain.config import get_settings
 from domain.logs import configure_logging
 from panda.import_command import import_file
+from panda.keys_command import keys
 
 
 @click.group()
@@ -154,6 +155,7 @@ def up() -> None:
 
 
 main.add_command(import_file)
+main.add_command(keys)
 
 if __name__ == "__main__":
     main()
