@@ -15,8 +15,8 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 
 from domain.auth.actor import Role
-from tests.auth.conftest import Keys
 from domain.auth.tokens import KeySet, OidcProvider
+from tests.auth.conftest import Keys
 from tests.auth.provider import AUDIENCE, Provider
 from tests.http.helpers import assert_problem
 
