@@ -34,6 +34,7 @@ def settings(backend: str, request: pytest.FixtureRequest, tmp_path: Path, provi
         _env_file=None,
         database_url=url,
         broker_url=f"sqla+sqlite:///{tmp_path}/broker.sqlite",
+        upload_dir=tmp_path / "uploads",
         auth_mode="on",
         oidc_issuer=provider.issuer,
         oidc_audience=AUDIENCE,

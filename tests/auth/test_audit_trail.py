@@ -1,0 +1,251 @@
+"""The audit trail is complete: every request that touches patient data, and every refused one,
+leaves exactly one event naming who, what, which patient, how it ended and the request id."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from litestar.routes import HTTPRoute
+
+from api.audit import declared_audit
+from tests.auth.conftest import Keys
+from tests.factories import appointment_body, nhs_number, now, patient_body
+
+P, NEW = nhs_number(0), nhs_number(1)
+
+
+async def events_of(client: Any, keys: Keys, response: Any) -> list[dict[str, Any]]:
+    """The audit events carrying ``response``'s request id (read through ``GET /audit`` by an auditor)."""
+    page = (await client.get("/audit", params={"limit": 500}, headers=keys.header("auditor"))).json()
+    return [e for e in page["items"] if e["request_id"] == response.headers["x-request-id"]]
+
+
+def audited_routes(app: Any) -> set[tuple[str, str]]:
+    """(method, path) of every route that declares an audit event."""
+    return {
+        (method, route.path)
+        for route in app.routes
+        if isinstance(route, HTTPRoute)
+        for handler in route.route_handlers
+        if declared_audit(handler) is not None
+        for method in handler.http_methods - {"OPTIONS", "HEAD"}
+    }
+
+
+async def test_every_route_touching_patient_data_leaves_exactly_one_event(app, client, keys: Keys) -> None:
+    book = keys.header("booking")
+    created = await client.post("/patients", json=patient_body(P), headers=book)
+    start = (now() + dt.timedelta(days=3)).replace(hour=10, minute=0, second=0)
+    appointment = await client.post("/appointments", json=appointment_body(P, start), headers=book)
+    assert created.status_code == 201 and appointment.status_code == 201, appointment.text
+    a = appointment.json()["id"]
+    job = await client.post(
+        "/jobs?kind=patients&mode=validate",
+        content=b"nhs_number,name,date_of_birth,postcode\r\n123,x,1980-01-01,N6 2FA\r\n",
+        headers={"Content-Type": "text/csv", **keys.header("ops")},
+    )
+    assert job.status_code == 202, job.text
+    j = job.json()["id"]
+
+    # (method, route template): (the request, its key, the event it must leave)
+    cases: dict[tuple[str, str], tuple[tuple[str, str, dict[str, Any]], str, dict[str, Any]]] = {
+        ("POST", "/patients"): (
+            ("POST", "/patients", {"json": patient_body(NEW)}),
+            "booking",
+            {"action": "create", "resource_type": "Patient", "resource_id": NEW, "patient": NEW, "outcome": 201},
+        ),
+        ("GET", "/patients"): (
+            ("GET", "/patients?name=test", {}),
+            "clinician",
+            {"action": "search", "resource_type": "Patient", "resource_id": None, "patient": None, "outcome": 200},
+        ),
+        ("GET", "/patients/{nhs_number:str}"): (
+            ("GET", f"/patients/{P[:3]} {P[3:6]} {P[6:]}", {}),
+            "clinician",
+            {"action": "read", "resource_type": "Patient", "resource_id": P, "patient": P, "outcome": 200},
+        ),
+        ("PATCH", "/patients/{nhs_number:str}"): (
+            ("PATCH", f"/patients/{P}", {"json": {"postcode": "cf10 1aa"}}),
+            "booking",
+            {
+                "action": "update",
+                "resource_type": "Patient",
+                "resource_id": P,
+                "patient": P,
+                "outcome": 200,
+                "changes": {"postcode": {"from": "N6 2FA", "to": "CF10 1AA"}},
+            },
+        ),
+        ("GET", "/patients/{nhs_number:str}/appointments"): (
+            ("GET", f"/patients/{P}/appointments", {}),
+            "clinician",
+            {"action": "search", "resource_type": "Appointment", "resource_id": None, "patient": P, "outcome": 200},
+        ),
+        ("GET", "/appointments"): (
+            ("GET", f"/appointments?patient={P}", {}),
+            "booking",
+            {"action": "search", "resource_type": "Appointment", "resource_id": None, "patient": P, "outcome": 200},
+        ),
+        ("GET", "/appointments/{appointment_id:str}"): (
+            ("GET", f"/appointments/{a}", {}),
+            "clinician",
+            {"action": "read", "resource_type": "Appointment", "resource_id": a, "patient": P, "outcome": 200},
+        ),
+        ("PATCH", "/appointments/{appointment_id:str}"): (
+            ("PATCH", f"/appointments/{a}", {"json": {"duration": "1h"}}),
+            "booking",
+            {
+                "action": "update",
+                "resource_type": "Appointment",
+                "resource_id": a,
+                "patient": P,
+                "outcome": 200,
+                "changes": {"duration": {"from": "30m", "to": "1h"}},
+            },
+        ),
+        ("GET", "/appointments/{appointment_id:str}/reminders"): (
+            ("GET", f"/appointments/{a}/reminders", {}),
+            "clinician",
+            {"action": "search", "resource_type": "Reminder", "resource_id": None, "patient": P, "outcome": 200},
+        ),
+        ("GET", "/outbox"): (
+            ("GET", "/outbox", {}),
+            "ops",
+            {"action": "search", "resource_type": "Outbox", "resource_id": None, "patient": None, "outcome": 200},
+        ),
+        ("GET", "/fhir/Patient/{nhs_number:str}"): (
+            ("GET", f"/fhir/Patient/{P}", {}),
+            "clinician",
+            {"action": "read", "resource_type": "Patient", "resource_id": P, "patient": P, "outcome": 200},
+        ),
+        ("GET", "/fhir/Appointment/{appointment_id:str}"): (
+            ("GET", f"/fhir/Appointment/{a}", {}),
+            "booking",
+            {"action": "read", "resource_type": "Appointment", "resource_id": a, "patient": P, "outcome": 200},
+        ),
+        ("GET", "/jobs/{job_id:str}/errors"): (
+            ("GET", f"/jobs/{j}/errors", {}),
+            "ops",
+            {"action": "read", "resource_type": "Job", "resource_id": j, "patient": None, "outcome": 200},
+        ),
+        ("DELETE", "/appointments/{appointment_id:str}"): (
+            ("DELETE", f"/appointments/{a}", {}),
+            "booking",
+            {"action": "delete", "resource_type": "Appointment", "resource_id": a, "patient": P, "outcome": 204},
+        ),
+        ("DELETE", "/patients/{nhs_number:str}"): (
+            ("DELETE", f"/patients/{P}", {}),
+            "admin",
+            {"action": "erase", "resource_type": "Patient", "resource_id": P, "patient": P, "outcome": 204},
+        ),
+    }
+    # The uploads made above are checked here rather than repeated: they are routes too.
+    already = {
+        ("POST", "/appointments"): (
+            appointment,
+            "booking",
+            {"action": "create", "resource_id": a, "patient": P, "outcome": 201},
+        ),
+        ("POST", "/jobs"): (
+            job,
+            "ops",
+            {"action": "import", "resource_type": "Job", "resource_id": j, "patient": None, "outcome": 202},
+        ),
+    }
+    assert set(cases) | set(already) == audited_routes(app), "each audited route needs its case here"
+
+    for (method, url, kwargs), key, expected in cases.values():
+        response = await client.request(method, url, headers=keys.header(key), **kwargs)
+        assert response.status_code == expected["outcome"], (method, url, response.text)
+        events = await events_of(client, keys, response)
+        assert len(events) == 1, (method, url, events)
+        _assert_event(events[0], key, expected)
+    for response, key, expected in already.values():
+        events = await events_of(client, keys, response)
+        assert len(events) == 1, events
+        _assert_event(events[0], key, expected)
+
+
+def _assert_event(event: dict[str, Any], key: str, expected: dict[str, Any]) -> None:
+    assert event["actor"] == key and event["roles"] == [key]
+    for name, value in expected.items():
+        assert event[name] == value, (name, event)
+    if event["action"] != "update":
+        assert event["changes"] is None
+    assert event["at"].endswith("+00:00")
+
+
+async def test_refused_requests_leave_a_denied_event(client, keys: Keys) -> None:
+    unauthenticated = await client.get(f"/patients/{P}")
+    assert unauthenticated.status_code == 401
+    [event] = await events_of(client, keys, unauthenticated)
+    assert (event["action"], event["actor"], event["roles"], event["outcome"]) == ("denied", "unauthenticated", [], 401)
+    assert (event["resource_type"], event["resource_id"], event["patient"]) == ("Patient", P, P)
+
+    forbidden = await client.delete(f"/patients/{P}", headers=keys.header("booking"))
+    assert forbidden.status_code == 403
+    [event] = await events_of(client, keys, forbidden)
+    assert (event["action"], event["actor"], event["roles"], event["outcome"]) == (
+        "denied",
+        "booking",
+        ["booking"],
+        403,
+    )
+
+    not_audited_route = await client.get("/analytics/missed", headers=keys.header("clinician"))
+    assert not_audited_route.status_code == 403
+    [event] = await events_of(client, keys, not_audited_route)
+    assert (event["action"], event["resource_type"], event["outcome"]) == ("denied", None, 403)
+
+
+async def test_failed_requests_leave_one_event_with_their_status(client, keys: Keys) -> None:
+    book = keys.header("booking")
+    missing = await client.get(f"/patients/{P}", headers=book)
+    assert missing.status_code == 404
+    [event] = await events_of(client, keys, missing)
+    assert (event["action"], event["patient"], event["outcome"]) == ("read", P, 404)
+    assert (await client.post("/patients", json=patient_body(P), headers=book)).status_code == 201
+    duplicate = await client.post("/patients", json=patient_body(P), headers=book)
+    assert duplicate.status_code == 409
+    [event] = await events_of(client, keys, duplicate)
+    assert (event["action"], event["outcome"]) == ("create", 409)
+
+
+async def test_an_appointments_history_shows_who_changed_what_oldest_first(client, keys: Keys) -> None:
+    book = keys.header("booking")
+    await client.post("/patients", json=patient_body(P), headers=book)
+    start = (now() + dt.timedelta(days=3)).replace(hour=10, minute=0, second=0)
+    a = (await client.post("/appointments", json=appointment_body(P, start), headers=book)).json()["id"]
+    await client.get(f"/appointments/{a}", headers=keys.header("clinician"))
+    await client.patch(f"/appointments/{a}", json={"status": "cancelled"}, headers=keys.header("clinician"))
+
+    response = await client.get(f"/appointments/{a}/history", headers=keys.header("auditor"))
+    assert response.status_code == 200, response.text
+    history = response.json()["items"]
+    assert [(e["action"], e["actor"]) for e in history] == [
+        ("create", "booking"),
+        ("read", "clinician"),
+        ("update", "clinician"),
+    ]
+    assert history[2]["changes"] == {"status": {"from": "active", "to": "cancelled"}}
+    assert (await client.get(f"/appointments/{a}/history", headers=book)).status_code == 403
+
+
+async def test_audit_filters_and_erasure_keeps_the_events(client, keys: Keys) -> None:
+    book = keys.header("booking")
+    await client.post("/patients", json=patient_body(P), headers=book)
+    await client.post("/patients", json=patient_body(NEW), headers=book)
+    await client.get(f"/patients/{P}", headers=keys.header("clinician"))
+    assert (await client.delete(f"/patients/{P}", headers=keys.header("admin"))).status_code == 204
+
+    auditor = keys.header("auditor")
+    page = (await client.get("/audit", params={"patient": P}, headers=auditor)).json()
+    assert [e["action"] for e in page["items"]] == ["erase", "read", "create"]  # newest first
+    assert page["total"] == 3
+    reads = (await client.get("/audit", params={"actor": "clinician", "action": "read"}, headers=auditor)).json()
+    assert [e["patient"] for e in reads["items"]] == [P]
+    bad = await client.get("/audit", params={"action": "peek", "resource_type": "Dog"}, headers=auditor)
+    assert bad.status_code == 400
+    assert {e["field"] for e in bad.json()["errors"]} == {"action", "resource_type"}
+    assert (await client.get("/audit", headers=keys.header("ops"))).status_code == 403
