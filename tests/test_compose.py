@@ -107,3 +107,8 @@ def test_the_proxy_is_pinned_and_bounds_what_the_api_should_not_have_to(services
     assert "client_max_body_size ${MAX_UPLOAD_BYTES};" in uploads
     assert "proxy_request_buffering off;" in uploads
     assert "$request " not in config and "$request_uri" not in config, "no path (an NHS number) in the access log"
+
+
+def test_the_api_runs_with_auth_on(services: dict[str, Any]) -> None:
+    """SPEC §9: compose serves a network, so every request but health, readiness and the schema needs a credential."""
+    assert services["api"]["environment"]["AUTH_MODE"] == "on"
