@@ -154,3 +154,37 @@ def panda_and_ceiling(database: str, logs: Path) -> Iterator[tuple[str, str]]:
             server(ceiling_argv, {"CEILING_DSN": dsn}, ceiling_port, logs / "ceiling.log") as ceiling,
         ):
             yield panda, ceiling
+
+
+def create_api_key(dsn: str, name: str, role: str) -> str:
+    """``panda keys create`` on the benchmark's database; the key is the last line it prints."""
+    env = {**os.environ, "DATABASE_URL": dsn.replace("postgresql://", "postgresql+asyncpg://", 1)}
+    argv = [sys.executable, "-m", "panda.cli", "keys", "create", "--name", name, "--role", role]
+    done = subprocess.run(argv, cwd=ROOT, env=env, check=True, capture_output=True, text=True)
+    return done.stdout.strip().splitlines()[-1]
+
+
+@contextmanager
+def panda_twice_and_ceiling(database: str, logs: Path) -> Iterator[tuple[str, str, str, str]]:
+    """PANDA with auth off and with ``AUTH_MODE=on``, and the bare ceiling, on one scratch database.
+
+    Yields the three base URLs (off, on, ceiling) and the ``Authorization`` value of an API key
+    holding the ``booking`` role, for the auth-on server.
+    """
+    with scratch_database(database) as dsn:
+        key = create_api_key(dsn, "bench", "booking")
+        ports = free_port(), free_port(), free_port()
+        base_env = {
+            "DATABASE_URL": dsn.replace("postgresql://", "postgresql+asyncpg://", 1),
+            "LOG_FORMAT": "json",
+            "WEB_CONCURRENCY": "1",
+        }
+        panda = [sys.executable, "-m", "panda.cli", "api"]
+        ceiling_argv = [sys.executable, "-m", "uvicorn", "bench.ceiling:app", "--port", str(ports[2])]
+        ceiling_argv += ["--log-level", "warning", "--no-access-log"]
+        with (
+            server(panda, {**base_env, "PORT": str(ports[0])}, ports[0], logs / "panda.log") as off,
+            server(panda, {**base_env, "PORT": str(ports[1]), "AUTH_MODE": "on"}, ports[1], logs / "auth.log") as on,
+            server(ceiling_argv, {"CEILING_DSN": dsn}, ports[2], logs / "ceiling.log") as ceiling,
+        ):
+            yield off, on, ceiling, f"Bearer {key}"

@@ -19,3 +19,7 @@ function next_seq()
 end
 
 function set_prefix(p) prefix = p end
+
+-- With BENCH_AUTH set (e.g. "Bearer panda_..."), every request carries it (PANDA with AUTH_MODE=on).
+local auth = os.getenv("BENCH_AUTH")
+if auth and auth ~= "" then wrk.headers["Authorization"] = auth end

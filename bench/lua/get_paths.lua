@@ -1,4 +1,6 @@
 -- GET one of a list of paths (BENCH_PATHS, comma-separated), round robin.
+package.path = package.path .. ";" .. os.getenv("BENCH_LUA") .. "/?.lua"
+require("common")
 local paths = {}
 local i = 0
 function init(args)
