@@ -14,7 +14,10 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import os
 import re
+import subprocess
+import sys
 import time
 from typing import Any
 
@@ -136,14 +139,47 @@ async def bulk_import(tour: Tour, persons: list[Person]) -> None:
     await tour.call("GET", f"/jobs/{job['id']}/errors", 200)
 
 
+def create_key(stack: Stack) -> str:
+    """``panda keys create`` on the deployment's database; the key is the last line it prints."""
+    done = subprocess.run(
+        [sys.executable, "-m", "panda.cli", "keys", "create", "--name", "privacy-tour", "--role", "admin"],
+        env={**os.environ, **stack.env()},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    return done.stdout.strip().splitlines()[-1]
+
+
+async def present_bad_credentials(tour: Tour, key: str) -> list[str]:
+    """Credentials that must be refused (and must not be logged either): a mistyped key, a forged token."""
+    mistyped = key[:-4] + "AAAA"
+    forged = "eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0.eyJzdWIiOiJtYWxsb3J5Iiwicm9sZXMiOlsiYWRtaW4iXX0."
+    for credential in (mistyped, forged):
+        await tour.call("GET", "/patients", 401, headers={"Authorization": f"Bearer {credential}"})
+    await tour.call("GET", "/patients", 401, headers={"Authorization": ""})
+    return [mistyped, forged]
+
+
 async def test_no_process_logs_patient_data(stack: Stack) -> None:
-    stack.settings = {"REMINDER_OFFSETS": "1m", "JOB_CHUNK_ROWS": "2", "UPLOAD_DIR": str(stack.workdir / "uploads")}
+    stack.settings = {
+        "REMINDER_OFFSETS": "1m",
+        "JOB_CHUNK_ROWS": "2",
+        "UPLOAD_DIR": str(stack.workdir / "uploads"),
+        "AUTH_MODE": "on",  # SPEC §9: and no credential reaches a log either
+        "API_KEY_REFRESH_SECONDS": "0.5",
+    }
     base_url = stack.start_api(processes=2)
     stack.start_worker("w1", concurrency=2)
     stack.start_scheduler()
+    key = create_key(stack)
+    await asyncio.sleep(1)  # every API process reloads its keys
     persons = people()
-    async with httpx.AsyncClient(base_url=base_url, timeout=30) as client:
+    headers = {"Authorization": f"Bearer {key}"}
+    async with httpx.AsyncClient(base_url=base_url, timeout=30, headers=headers) as client:
         tour = Tour(client)
+        secrets = [key, *await present_bad_credentials(tour, key)]
         await register_and_read(tour, persons)
         await book_and_remind(tour, persons)
         await bulk_import(tour, persons)
@@ -156,6 +192,7 @@ async def test_no_process_logs_patient_data(stack: Stack) -> None:
     assert len(re.findall(r'"event": ?"request"', logged)) > 100, "the API must have logged its requests"
     assert "reminders.drained" in logged, "the worker must have logged its sends"
     assert leaks(logged, persons) == {}, "personal data found in the logs"
+    assert [secret for secret in secrets if secret in logged or secret[-20:] in logged] == [], "a credential was logged"
 
     assert len(tour.problems) > 15
     for problem in tour.problems:
