@@ -22,14 +22,13 @@ from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.dependencies import SqlOpener
 from domain.audit.events import INSERT_EVENT, Action, AuditTrail, ResourceType
-from domain.auth.actor import Actor
+from domain.auth.actor import UNAUTHENTICATED, Actor
 from domain.rules import normalise_nhs_number
 from domain.sql import SessionRunner
 
 AUDIT_OPT = "audit"
 _TRAIL = "audit_trail"
 _REFUSED = (401, 403)
-UNAUTHENTICATED = Actor(name="unauthenticated")
 
 
 @dataclass(frozen=True)

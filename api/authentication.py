@@ -19,7 +19,7 @@ from litestar.types import ASGIApp, Receive, Scope, Send
 from api.access import declared_access
 from api.dependencies import SqlOpener
 from domain.auth.access import Access
-from domain.auth.actor import ANONYMOUS, Actor
+from domain.auth.actor import ANONYMOUS, UNAUTHENTICATED, Actor
 from domain.auth.credentials import Authenticator, KeyRing
 from domain.auth.tokens import OidcProvider, TokenVerifier
 from domain.config import Settings, is_loopback
@@ -27,8 +27,6 @@ from domain.services import api_keys
 
 log = structlog.get_logger("panda.auth")
 
-# The actor of a request that presented no credential to an open route (no roles at all).
-UNAUTHENTICATED = Actor(name="unauthenticated")
 _OPEN_PREFIXES = ("/schema",)
 
 

@@ -1,5 +1,7 @@
 -- POST /appointments: bookings spread over the seeded patients and 50 clinicians, as a clinic's
 -- traffic is; every slot start is unique (per wrk thread and request), so none overlap.
+package.path = package.path .. ";" .. os.getenv("BENCH_LUA") .. "/?.lua"
+require("common")
 local threads = 0
 function setup(thread) threads = threads + 1; thread:set("tid", threads) end
 local slot = 0

@@ -157,17 +157,25 @@ def changed_fields(
     }
 
 
-def with_event(statement: Any) -> Query:
+def with_event(statement: Any, from_row: Mapping[str, str] | None = None) -> Query:
     """``statement`` (a SELECT or a DML … RETURNING) and its event's INSERT, as one PostgreSQL statement.
 
     The event is inserted for each row the statement yields (one, on the paths that use this), in
     the same statement, so auditing costs no extra round trip; the event's values are bound as
-    ``audit_<column>`` (see :meth:`AuditTrail.bound`). PostgreSQL only: SQLite has no
-    data-modifying CTEs, and records in the same transaction instead.
+    ``audit_<column>`` (see :meth:`AuditTrail.bound`), except those ``from_row`` takes from the
+    row itself (``{"patient": "nhs_number"}``: the appointment's patient). PostgreSQL only:
+    SQLite has no data-modifying CTEs, and records in the same transaction instead.
     """
     main = statement.cte("main")
     columns = list(AUDIT_EVENT.c)
-    values = select(*[bindparam(f"audit_{c.name}", type_=c.type).label(c.name) for c in columns]).select_from(main)
+    taken = dict(from_row or {})
+
+    def value(column: Any) -> Any:
+        if column.name in taken:
+            return main.c[taken[column.name]].label(column.name)
+        return bindparam(f"audit_{column.name}", type_=column.type).label(column.name)
+
+    values = select(*[value(c) for c in columns]).select_from(main)
     event = insert(AUDIT_EVENT).from_select([c.name for c in columns], values).cte("event")
     return Query(select(main).add_cte(event))
 
@@ -180,10 +188,12 @@ async def fetch_one_audited(
         return await sql.fetch_one(plain, **params)
     if sql.dialect == "postgresql":
         row = await sql.fetch_one(combined, **params, **audit.bound(audit.success_outcome))
-        audit.written = row is not None
+        if row is not None:
+            audit.written = True
+            audit.concerns(patient=row.get("nhs_number"))
         return row
     async with sql.transaction():
         row = await sql.fetch_one(plain, **params)
         if row is not None:
-            await audit.record(sql)
+            await audit.record(sql, patient=row.get("nhs_number"))
         return row

@@ -30,3 +30,6 @@ class Actor:
 
 # With AUTH_MODE=off every request acts as this actor, holding every role.
 ANONYMOUS = Actor(name="anonymous", roles=frozenset(Role))
+
+# A request that presented no credential (to an open route, or refused with 401): no roles at all.
+UNAUTHENTICATED = Actor(name="unauthenticated")

@@ -10,7 +10,7 @@ from sqlalchemy import bindparam, delete, exists, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain import rules
-from domain.audit.events import AuditTrail, changed_fields, concerns, record
+from domain.audit.events import AuditTrail, changed_fields, concerns, fetch_one_audited, record, with_event
 from domain.clock import utcnow
 from domain.dialects import takes_arrays
 from domain.errors import Conflict, DomainError, FieldError, InvalidInput, NotFound
@@ -20,7 +20,7 @@ from domain.rules import Status
 from domain.rules.booking import BookingPlan, plan_booking
 from domain.rules.reminders import ReminderPolicy
 from domain.schemas import AppointmentView, Page, appointment_view
-from domain.services.appointment_queries import AppointmentFilter, fetch_appointment, fetch_page
+from domain.services.appointment_queries import APPOINTMENT_BY_ID, AppointmentFilter, fetch_appointment, fetch_page
 from domain.services.booking import appointment_row
 from domain.services.directory import resolve_entity
 from domain.services.overlap import ensure_no_overlap
@@ -38,6 +38,8 @@ APPOINTMENT = table(Appointment)
 RESCHEDULE_FIELDS = frozenset({"time", "duration", "clinician", "department", "postcode"})
 STORED_COLUMNS = [c.name for c in APPOINTMENT.c if c.name != "sa_orm_sentinel"]
 INSERT_APPOINTMENT = Query(insert(APPOINTMENT).values({name: bindparam(name) for name in STORED_COLUMNS}))
+# A read and its audit event in one statement; the event names the row's patient (PostgreSQL).
+APPOINTMENT_BY_ID_AUDITED = with_event(APPOINTMENT_BY_ID.statement, from_row={"patient": "nhs_number"})
 INSERT_WITH_REMINDERS = insert_with_reminders(INSERT_APPOINTMENT.statement)  # type: ignore[arg-type]
 
 
@@ -157,8 +159,13 @@ class AppointmentService:
 
     async def read(self, raw_id: str) -> AppointmentView:
         """One appointment."""
-        row = await fetch_appointment(self.sql, parse_appointment_id(raw_id))
-        concerns(self.audit, resource_id=str(row["id"]), patient=row["nhs_number"])
+        appointment_id = parse_appointment_id(raw_id)
+        concerns(self.audit, resource_id=str(appointment_id))
+        row = await fetch_one_audited(
+            self.sql, self.audit, APPOINTMENT_BY_ID, APPOINTMENT_BY_ID_AUDITED, id=appointment_id
+        )
+        if row is None:
+            raise NotFound("appointment.not_found")
         return appointment_view(row, utcnow())
 
     async def search(self, filters: AppointmentFilter, limit: int, offset: int) -> Page[AppointmentView]:
