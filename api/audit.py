@@ -16,6 +16,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+import msgspec
+import structlog
 from advanced_alchemy.extensions.litestar._utils import get_aa_scope_state
 from litestar import Request
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
@@ -23,8 +25,11 @@ from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from api.dependencies import SqlOpener
 from domain.audit.events import INSERT_EVENT, Action, AuditTrail, ResourceType
 from domain.auth.actor import UNAUTHENTICATED, Actor
+from domain.messages import message, negotiate_language, title
 from domain.rules import normalise_nhs_number
 from domain.sql import SessionRunner
+
+log = structlog.get_logger("panda.audit")
 
 AUDIT_OPT = "audit"
 _TRAIL = "audit_trail"
@@ -119,6 +124,32 @@ def _unwritten_event(scope: Scope, status: int) -> dict[str, Any] | None:
     return trail.row(status)
 
 
+def _unavailable(scope: Scope) -> list[Message]:
+    """A 503 problem document, sent instead of an answer whose audit event could not be stored."""
+    headers = dict(scope.get("headers") or [])
+    language = negotiate_language(headers.get(b"accept-language", b"").decode("latin-1") or None)
+    problem = {
+        "type": "urn:panda:problem:service.unavailable",
+        "title": title(503, language),
+        "status": 503,
+        "detail": message("service.unavailable", language),
+        "code": "service.unavailable",
+        "request_id": scope.get("state", {}).get("request_id"),
+    }
+    body = msgspec.json.encode(problem)
+    start: Message = {
+        "type": "http.response.start",
+        "status": 503,
+        "headers": [
+            (b"content-type", b"application/problem+json"),
+            (b"content-language", language.encode()),
+            (b"retry-after", b"5"),
+            (b"content-length", str(len(body)).encode()),
+        ],
+    }
+    return [start, {"type": "http.response.body", "body": body, "more_body": False}]
+
+
 def audit_events(open_sql: SqlOpener, session_key: str | None = None) -> Callable[[ASGIApp], ASGIApp]:
     """Wrap the app so every audited or refused request's event is stored before its response starts.
 
@@ -143,12 +174,25 @@ def audit_events(open_sql: SqlOpener, session_key: str | None = None) -> Callabl
             if str(scope["type"]) != "http":
                 await app(scope, receive, send)
                 return
+            replaced = False
 
             async def send_after_event(message: Message) -> None:
+                nonlocal replaced
+                if replaced:
+                    return  # the answer was replaced by a 503: its own body goes nowhere
                 if message["type"] == "http.response.start":
-                    row = _unwritten_event(scope, int(message["status"]))
+                    status = int(message["status"])
+                    row = _unwritten_event(scope, status)
                     if row is not None:
-                        await write(scope, int(message["status"]), row)
+                        try:
+                            await write(scope, status, row)
+                        except Exception as exc:  # noqa: BLE001 - any failure to store the event
+                            log.warning("audit.write_failed", error=type(exc).__name__, status=status)
+                            if status < 500:  # no answer leaves without its event: the client retries
+                                replaced = True
+                                for reply in _unavailable(scope):
+                                    await send(reply)
+                                return
                 await send(message)
 
             await app(scope, receive, send_after_event)

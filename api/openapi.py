@@ -39,12 +39,13 @@ from litestar.openapi.spec import (
     Operation,
     Reference,
     Schema,
+    SecurityScheme,
 )
 from litestar.routes import HTTPRoute
 from litestar.static_files import create_static_files_router
 from pydantic import BaseModel
 
-from api.access import requires
+from api.access import declared_access, requires
 from domain import inputs
 from domain.auth.access import Access
 
@@ -57,12 +58,21 @@ PROBLEMS_OPT = "problems"
 
 _DESCRIPTIONS = {
     400: "Invalid input: every bad field is named in `errors`; nothing was changed.",
+    401: "No usable credential (`auth.required`, `auth.invalid`): send `Authorization: Bearer` with an API key "
+    "or an OIDC access token. Carries `WWW-Authenticate: Bearer`.",
+    403: "The credential's roles do not admit this request (`auth.forbidden`).",
     404: "No such resource (a malformed identifier names none either).",
     409: "A conflict with stored state: a duplicate, an overlap or a forbidden status change.",
     413: "The request body is larger than the limit (1 MiB for JSON).",
     415: "The request body is not JSON.",
     503: "The database is unavailable for a moment; retry after `Retry-After` seconds.",
 }
+
+BEARER = SecurityScheme(
+    type="http",
+    scheme="bearer",
+    description="An API key (`panda keys create`) or an OpenID Connect access token (JWT) from the identity provider.",
+)
 
 _FIELD_ERROR = Schema(
     type=OpenAPIType.OBJECT,
@@ -98,6 +108,8 @@ def document_problems(app: Litestar) -> None:
     if openapi.components.schemas is None:
         openapi.components.schemas = {}
     openapi.components.schemas["ProblemDetails"] = PROBLEM_DETAILS
+    # Swagger UI's "Authorize" button: an API key or an OIDC access token, as a bearer credential.
+    openapi.components.security_schemes = {**(openapi.components.security_schemes or {}), "bearer": BEARER}
     for route in app.routes:
         path_item = (openapi.paths or {}).get(route.path_format)
         if path_item is None or not isinstance(route, HTTPRoute):
@@ -107,6 +119,7 @@ def document_problems(app: Litestar) -> None:
                 operation = getattr(path_item, method.lower(), None)
                 if isinstance(operation, Operation):
                     _document(operation, handler)
+                    operation.security = [] if declared_access(handler) is Access.OPEN else [{"bearer": []}]
 
 
 def document_inputs(app: Litestar) -> None:
@@ -154,6 +167,9 @@ def problem_statuses(operation: Operation, handler: HTTPRouteHandler) -> set[int
     located = {parameter.param_in for parameter in operation.parameters or [] if not isinstance(parameter, Reference)}
     has_body = operation.request_body is not None
     statuses = set(handler.opt.get(PROBLEMS_OPT, ()))
+    access = declared_access(handler)
+    if access is not Access.OPEN:  # SPEC §9: with AUTH_MODE=on, a credential and a role are needed
+        statuses |= {401, 403}
     if has_body or ParamType.QUERY in located:
         statuses.add(400)
     if ParamType.PATH in located:

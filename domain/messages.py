@@ -131,6 +131,7 @@ MESSAGES: dict[str, str] = {
     "key.name": _("A key's name must be 1 to {max} printable characters."),
     "key.duplicate": _("A live key already has this name: revoke it first, or choose another name."),
     "key.not_found": _("No live key has this name or id."),
+    "audit_event.not_found": _("No such audit event."),
     "reminder.subject": _("Appointment reminder"),
     "reminder.body": _("You have an appointment on {when} with {department} ({postcode})."),
 }

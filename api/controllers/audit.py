@@ -14,10 +14,12 @@ from domain.audit.queries import (
     AuditEventView,
     HistoryEntryView,
     appointment_history,
+    fhir_audit_event,
     parse_audit_filter,
     search_events,
 )
 from domain.auth.access import Access
+from domain.fhir import FHIR_JSON
 from domain.schemas import Page
 
 
@@ -49,3 +51,8 @@ class AuditController(Controller):
     ) -> Page[HistoryEntryView]:
         """An appointment's events, oldest first: who created, read and changed it (field by field)."""
         return await appointment_history(sql, appointment_id, limit, offset)
+
+    @get("/fhir/AuditEvent/{event_id:str}", media_type=FHIR_JSON, guards=[requires(Access.AUDIT)])
+    async def fhir_audit_event(self, sql: NamedDependency[Any], event_id: FromPath[str]) -> dict[str, Any]:
+        """One audit event as a FHIR R4 ``AuditEvent`` (the id is the event's id in ``GET /audit``)."""
+        return await fhir_audit_event(sql, event_id)

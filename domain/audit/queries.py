@@ -12,6 +12,7 @@ import msgspec
 from sqlalchemy import ColumnElement, select
 
 from domain.audit.events import AUDIT_EVENT, Action, ResourceType
+from domain.audit.fhir import audit_event_resource
 from domain.errors import FieldChecker, NotFound
 from domain.paging import fetch_page
 from domain.rules import normalise_nhs_number
@@ -126,6 +127,18 @@ async def appointment_history(sql: SqlRunner, raw_id: str, limit: int, offset: i
         for r in rows
     ]
     return Page(items=items, total=total, limit=limit, offset=offset)
+
+
+async def fhir_audit_event(sql: SqlRunner, raw_id: str) -> dict[str, Any]:
+    """One event as a FHIR ``AuditEvent``; an unknown or malformed id is 404."""
+    try:
+        event_id = uuid.UUID(raw_id)
+    except ValueError:
+        raise NotFound("audit_event.not_found") from None
+    row = await sql.fetch_one(select(AUDIT_EVENT).where(AUDIT_EVENT.c.id == event_id))
+    if row is None:
+        raise NotFound("audit_event.not_found")
+    return audit_event_resource(row)
 
 
 def audit_event_view(row: Mapping[str, Any]) -> AuditEventView:

@@ -249,3 +249,22 @@ async def test_audit_filters_and_erasure_keeps_the_events(client, keys: Keys) ->
     assert bad.status_code == 400
     assert {e["field"] for e in bad.json()["errors"]} == {"action", "resource_type"}
     assert (await client.get("/audit", headers=keys.header("ops"))).status_code == 403
+
+
+async def test_an_event_reads_as_a_fhir_audit_event(client, keys: Keys) -> None:
+    from fhir.resources.R4B.auditevent import AuditEvent
+
+    created = await client.post("/patients", json=patient_body(P), headers=keys.header("booking"))
+    [event] = await events_of(client, keys, created)
+    response = await client.get(f"/fhir/AuditEvent/{event['id']}", headers=keys.header("auditor"))
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"].startswith("application/fhir+json")
+    resource = response.json()
+    AuditEvent.model_validate(resource)  # valid FHIR R4
+    assert (resource["action"], resource["outcome"], resource["recorded"]) == ("C", "0", event["at"])
+    assert resource["agent"][0]["who"]["identifier"]["value"] == "booking"
+    nhs = {"system": "https://fhir.nhs.uk/Id/nhs-number", "value": P}
+    assert resource["entity"][0]["what"]["identifier"] == nhs
+    assert (await client.get(f"/fhir/AuditEvent/{event['id']}", headers=keys.header("admin"))).status_code == 200
+    assert (await client.get(f"/fhir/AuditEvent/{event['id']}", headers=keys.header("booking"))).status_code == 403
+    assert (await client.get("/fhir/AuditEvent/not-a-uuid", headers=keys.header("auditor"))).status_code == 404

@@ -52,3 +52,17 @@ async def test_with_auth_off_requests_act_as_anonymous_and_are_audited(settings:
     assert event["actor"] == "anonymous"
     assert event["roles"] == ["admin", "auditor", "booking", "clinician", "ops"]
     assert (event["action"], event["patient"]) == ("create", nhs_number(0))
+
+
+async def test_an_answer_whose_event_cannot_be_stored_is_503_instead(tmp_path: Path) -> None:
+    """The database is gone: a 404 that needs no database still may not leave without its event."""
+    gone = "postgresql+asyncpg://postgres@127.0.0.1:9/nowhere"
+    app = create_app(Settings(_env_file=None, database_url=gone, broker_url=f"sqla+sqlite:///{tmp_path}/b.sqlite"))
+    async with AsyncTestClient(app=app) as client:
+        response = await client.get("/patients/not-a-number", headers={"Accept-Language": "cy"})
+        assert response.status_code == 503
+        assert response.headers["retry-after"] == "5"
+        assert response.headers["content-language"] == "cy"
+        assert response.json()["code"] == "service.unavailable"
+        assert response.json()["request_id"] == response.headers["x-request-id"]
+        assert (await client.get("/health")).status_code == 200  # not audited: unaffected

@@ -16,9 +16,13 @@ import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.app import create_app
+from domain.auth.actor import Role
 from domain.config import Settings
+from domain.services import api_keys
+from domain.sql import SessionRunner
 from tests.factories import appointment_body, nhs_number, now, patient_body
 from tests.http.helpers import assert_problem, book, create_patient
 
@@ -58,7 +62,14 @@ def valid_requests(patient: str, appointment: str) -> dict[tuple[str, str], dict
         ("GET", "/jobs/{job_id}"): {},
         ("GET", "/jobs/{job_id}/errors"): {},
         ("DELETE", "/jobs/{job_id}"): {},
+        ("GET", "/audit"): {},
+        ("GET", "/appointments/{appointment_id}/history"): {},
+        ("GET", "/fhir/AuditEvent/{event_id}"): {},
     }
+
+
+# Routes only an auditor (or admin) may call: their 403 is shown with another role's key.
+AUDITOR_ONLY = {"/audit", "/appointments/{appointment_id}/history", "/fhir/AuditEvent/{event_id}"}
 
 
 def fill(path: str, values: dict[str, str]) -> str:
@@ -113,6 +124,23 @@ async def limited_client(small_limits: Settings, engine: Any) -> AsyncIterator[A
 
 
 @pytest.fixture
+async def guarded_client(small_limits: Settings, limited_client: Any) -> AsyncIterator[AsyncTestClient[Litestar]]:
+    """The same API and database with AUTH_MODE=on (for 401 and 403)."""
+    async with AsyncTestClient(app=create_app(small_limits.model_copy(update={"auth_mode": "on"}))) as client:
+        yield client
+
+
+async def role_keys(engine: Any) -> dict[str, dict[str, str]]:
+    """``Authorization`` headers of an auditor's key and a booking system's key."""
+    headers = {}
+    for role in (Role.AUDITOR, Role.BOOKING):
+        async with AsyncSession(engine, expire_on_commit=False) as session:
+            _info, secret = await api_keys.create_key(SessionRunner(session), role.value, frozenset({role}))
+        headers[role.value] = {"Authorization": f"Bearer {secret}"}
+    return headers
+
+
+@pytest.fixture
 async def offline_client(small_limits: Settings) -> AsyncIterator[AsyncTestClient[Litestar]]:
     """The API with its database gone."""
     app = create_app(small_limits.model_copy(update={"database_url": UNREACHABLE_DATABASE}))
@@ -120,28 +148,34 @@ async def offline_client(small_limits: Settings) -> AsyncIterator[AsyncTestClien
         yield client
 
 
-async def test_every_documented_problem_status_happens(limited_client, offline_client) -> None:
+async def test_every_documented_problem_status_happens(limited_client, offline_client, guarded_client, engine) -> None:
     client = limited_client
+    keys = await role_keys(engine)
     schema = (await client.get("/schema/openapi.json")).json()
     patient = (await create_patient(client, nhs_number(41)))["nhs_number"]
     appointment = (await book(client, patient, now() + dt.timedelta(days=3)))["id"]
     requests = valid_requests(patient, appointment)
     operations = {(m.upper(), p): op for p, item in schema["paths"].items() for m, op in item.items()}
     assert set(operations) <= set(requests), f"add a valid request for {set(operations) - set(requests)}"
-    existing = {"nhs_number": patient, "appointment_id": appointment, "job_id": "0" * 32}
+    event = (await client.get("/audit", params={"limit": 1})).json()["items"][0]["id"]
+    existing = {"nhs_number": patient, "appointment_id": appointment, "job_id": "0" * 32, "event_id": event}
     malformed = dict.fromkeys(existing, "not-an-identifier")
 
     for (method, path), operation in sorted(operations.items()):
         documented = problem_statuses(operation)
         request = requests[(method, path)]
+        other = keys["booking" if path in AUDITOR_ONLY else "auditor"]
         checks: dict[int, Any] = {
             400: (client, path, existing, invalid(operation, request)),
             404: (client, path, malformed, request),
             413: (client, path, existing, oversized(request)),
             415: (client, path, existing, mistyped(request)),
             503: (offline_client, path, existing, request),
+            401: (guarded_client, path, existing, request),
+            403: (guarded_client, path, existing, {**request, "headers": {**request.get("headers", {}), **other}}),
         }
-        for status in sorted(documented - {409}):
+        # 409: test_documented_conflicts_happen; 429, 507 (uploads): tests/jobs/test_upload_limits.py.
+        for status in sorted(documented - {409, 429, 507}):
             http, template, values, attempt = checks[status]
             response = await http.request(method, fill(template, values), **attempt)
             if path == "/ready":  # its 503 is its own report of what does not answer
