@@ -13,9 +13,12 @@ import time
 import jwt
 import pytest
 from cryptography.hazmat.primitives import serialization
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.auth.actor import Role
-from domain.auth.tokens import KeySet, OidcProvider
+from domain.auth.tokens import KeySet, OidcProvider, TokenVerifier
+from domain.services import api_keys
+from domain.sql import SessionRunner
 from tests.auth.conftest import Keys
 from tests.auth.provider import AUDIENCE, Provider
 from tests.http.helpers import assert_problem
@@ -156,11 +159,30 @@ async def test_an_api_key_works_until_revoked_and_not_5_seconds_after(client, ke
     assert_refused(await client.get(READ, headers=keys.header("revoked")))
 
 
-async def test_a_key_created_while_running_works_within_5_seconds(client, keys: Keys) -> None:
+async def test_a_key_created_while_running_works_within_5_seconds(client, keys: Keys, engine) -> None:
     assert (await client.get(READ, headers=keys.header("all"))).status_code == 200  # the ring is loaded
     await keys.create("late-comer", Role.BOOKING)
     await asyncio.sleep(5)
     assert (await client.get(READ, headers=keys.header("late-comer"))).status_code == 200
+    async with AsyncSession(engine) as session:  # "last used" is written by the ring's reload
+        used = {info.name: info.last_used_at for info in await api_keys.list_keys(SessionRunner(session))}
+    assert used["all"] is not None and used["ops"] is None
+
+
+async def test_an_explicit_jwks_url_skips_discovery(provider: Provider) -> None:
+    explicit = OidcProvider(issuer=provider.issuer, audience=AUDIENCE, jwks_url=provider.issuer + "/jwks.json")
+    discovered = provider.discovery_fetches
+    verifier = TokenVerifier(explicit)
+    actor = await verifier.actor(provider.token("ES256", roles=["ops", "auditor", "nonsense"]))
+    assert actor.name == "dr.jones" and {r.value for r in actor.roles} == {"ops", "auditor"}
+    assert provider.discovery_fetches == discovered
+
+
+async def test_a_nested_roles_claim_is_read(provider: Provider) -> None:
+    keycloak = OidcProvider(issuer=provider.issuer, audience=AUDIENCE, roles_claim="realm_access.roles")
+    token = provider.token(roles=None, realm_access={"roles": ["booking", "offline_access"]})
+    actor = await TokenVerifier(keycloak).actor(token)
+    assert {r.value for r in actor.roles} == {"booking"}
 
 
 async def _events_of(client, keys: Keys, response) -> list[dict]:
