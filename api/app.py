@@ -108,7 +108,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         request_class=JsonBodyRequest,  # every malformed JSON body is a 400
         debug=False,
     )
-    document_problems(app)
+    document_problems(app, guarded=settings.auth_enabled)
     document_inputs(app)
     # Outside the router, so unknown routes and methods get a request id and an access-log line too.
     app_state["app"] = app

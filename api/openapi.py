@@ -102,14 +102,18 @@ PROBLEM_DETAILS = Schema(
 _RETRY_AFTER = OpenAPIHeader(schema=Schema(type=OpenAPIType.STRING), description="Seconds to wait before retrying.")
 
 
-def document_problems(app: Litestar) -> None:
-    """Add the problem responses to every operation of ``app``'s (lazily built, then cached) schema."""
+def document_problems(app: Litestar, guarded: bool = False) -> None:
+    """Add the problem responses to every operation of ``app``'s (lazily built, then cached) schema.
+
+    ``guarded`` (``AUTH_MODE=on``): operations also document 401 and 403 and require the bearer
+    scheme; with auth off they are never answered, so the schema does not promise them.
+    """
     openapi = app.openapi_schema
     if openapi.components.schemas is None:
         openapi.components.schemas = {}
     openapi.components.schemas["ProblemDetails"] = PROBLEM_DETAILS
-    # Swagger UI's "Authorize" button: an API key or an OIDC access token, as a bearer credential.
-    openapi.components.security_schemes = {**(openapi.components.security_schemes or {}), "bearer": BEARER}
+    if guarded:  # Swagger UI's "Authorize" button: an API key or an OIDC access token, as a bearer credential
+        openapi.components.security_schemes = {**(openapi.components.security_schemes or {}), "bearer": BEARER}
     for route in app.routes:
         path_item = (openapi.paths or {}).get(route.path_format)
         if path_item is None or not isinstance(route, HTTPRoute):
@@ -118,8 +122,9 @@ def document_problems(app: Litestar) -> None:
             for method in handler.http_methods:
                 operation = getattr(path_item, method.lower(), None)
                 if isinstance(operation, Operation):
-                    _document(operation, handler)
-                    operation.security = [] if declared_access(handler) is Access.OPEN else [{"bearer": []}]
+                    _document(operation, handler, guarded)
+                    if guarded:
+                        operation.security = [] if declared_access(handler) is Access.OPEN else [{"bearer": []}]
 
 
 def document_inputs(app: Litestar) -> None:
@@ -162,13 +167,12 @@ def _overlay(field: Schema | Reference, declared: dict[str, Any]) -> None:
         target.examples = list(source["examples"])
 
 
-def problem_statuses(operation: Operation, handler: HTTPRouteHandler) -> set[int]:
+def problem_statuses(operation: Operation, handler: HTTPRouteHandler, guarded: bool = False) -> set[int]:
     """The error statuses ``operation`` can answer, from what it takes and what its handler declares."""
     located = {parameter.param_in for parameter in operation.parameters or [] if not isinstance(parameter, Reference)}
     has_body = operation.request_body is not None
     statuses = set(handler.opt.get(PROBLEMS_OPT, ()))
-    access = declared_access(handler)
-    if access is not Access.OPEN:  # SPEC §9: with AUTH_MODE=on, a credential and a role are needed
+    if guarded and declared_access(handler) is not Access.OPEN:  # SPEC §9: a credential and a role are needed
         statuses |= {401, 403}
     if has_body or ParamType.QUERY in located:
         statuses.add(400)
@@ -182,12 +186,12 @@ def problem_statuses(operation: Operation, handler: HTTPRouteHandler) -> set[int
     return statuses
 
 
-def _document(operation: Operation, handler: HTTPRouteHandler) -> None:
+def _document(operation: Operation, handler: HTTPRouteHandler, guarded: bool) -> None:
     own = {str(status) for status in handler.responses or {}}
     responses: dict[str, Any] = dict(operation.responses or {})
     # Litestar documents its own validation error format for 400; PANDA answers problem documents.
     responses = {status: response for status, response in responses.items() if status in own or status[0] in "23"}
-    for status in sorted(problem_statuses(operation, handler)):
+    for status in sorted(problem_statuses(operation, handler, guarded)):
         if str(status) not in own:
             responses[str(status)] = _problem_response(status)
     operation.responses = responses

@@ -36,13 +36,16 @@ class AuditController(Controller):
         actor: Annotated[str | None, QueryParameter(description="An API key's name or a token's subject.")] = None,
         action: Annotated[str | None, QueryParameter(description="create, read, search, update, …")] = None,
         resource_type: Annotated[str | None, QueryParameter(description="Patient, Appointment, …")] = None,
+        resource_id: Annotated[
+            str | None, QueryParameter(description="The resource's id (a deleted appointment's too).")
+        ] = None,
         start_from: Annotated[str | None, QueryParameter(name="from", description="At ≥ this instant.")] = None,
         start_to: Annotated[str | None, QueryParameter(name="to", description="At < this instant.")] = None,
         limit: Limit = 50,
         offset: Offset = 0,
     ) -> Page[AuditEventView]:
-        """Audit events, newest first, filtered by patient, actor, action, resource type and time."""
-        filters = parse_audit_filter(patient, actor, action, resource_type, start_from, start_to)
+        """Audit events, newest first, filtered by patient, actor, action, resource type and id, and time."""
+        filters = parse_audit_filter(patient, actor, action, resource_type, start_from, start_to, resource_id)
         return await search_events(sql, filters, limit, offset)
 
     @get("/appointments/{appointment_id:str}/history", guards=[requires(Access.AUDIT)])

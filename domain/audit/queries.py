@@ -9,17 +9,21 @@ from dataclasses import dataclass
 from typing import Any
 
 import msgspec
-from sqlalchemy import ColumnElement, select
+from sqlalchemy import ColumnElement, bindparam, select
 
 from domain.audit.events import AUDIT_EVENT, Action, ResourceType
 from domain.audit.fhir import audit_event_resource
 from domain.errors import FieldChecker, NotFound
+from domain.models import Appointment, table
 from domain.paging import fetch_page
 from domain.rules import normalise_nhs_number
 from domain.rules.choices import parse_choice
 from domain.rules.times import parse_aware_datetime, to_utc_iso
 from domain.schemas import Page
-from domain.sql import SqlRunner
+from domain.sql import Query, SqlRunner
+
+APPOINTMENT = table(Appointment)
+APPOINTMENT_EXISTS = Query(select(APPOINTMENT.c.id).where(APPOINTMENT.c.id == bindparam("id")))
 
 
 class AuditEventView(msgspec.Struct):
@@ -54,6 +58,7 @@ class AuditFilter:
     patient: str | None = None
     actor: str | None = None
     action: Action | None = None
+    resource_id: str | None = None
     resource_type: ResourceType | None = None
     start_from: dt.datetime | None = None
     start_to: dt.datetime | None = None
@@ -66,12 +71,14 @@ def parse_audit_filter(
     resource_type: str | None = None,
     start_from: str | None = None,
     start_to: str | None = None,
+    resource_id: str | None = None,
 ) -> AuditFilter:
     """Validate raw filter values; every bad one is named in one 400."""
     checker = FieldChecker()
     result = AuditFilter(
         patient=checker.check("patient", patient, normalise_nhs_number),
         actor=actor,
+        resource_id=resource_id.strip() if resource_id is not None else None,
         action=checker.check("action", action, lambda v: parse_choice(Action, v, "action.invalid")),
         resource_type=checker.check(
             "resource_type", resource_type, lambda v: parse_choice(ResourceType, v, "resource_type.invalid")
@@ -94,6 +101,8 @@ def _conditions(filters: AuditFilter) -> list[ColumnElement[bool]]:
         conditions.append(columns.action == filters.action.value)
     if filters.resource_type is not None:
         conditions.append(columns.resource_type == filters.resource_type.value)
+    if filters.resource_id is not None:
+        conditions.append(columns.resource_id == filters.resource_id)
     if filters.start_from is not None:
         conditions.append(columns.at >= filters.start_from)
     if filters.start_to is not None:
@@ -109,19 +118,19 @@ async def search_events(sql: SqlRunner, filters: AuditFilter, limit: int, offset
 
 
 async def appointment_history(sql: SqlRunner, raw_id: str, limit: int, offset: int) -> Page[HistoryEntryView]:
-    """An appointment's events, oldest first; kept after the appointment is deleted; 404 if none names it."""
+    """An existing appointment's events, oldest first (a deleted one's stay in ``GET /audit?resource_id=``)."""
     try:
         appointment_id = str(uuid.UUID(raw_id))
     except ValueError:
         raise NotFound("appointment.not_found") from None
+    if await sql.fetch_one(APPOINTMENT_EXISTS, id=uuid.UUID(appointment_id)) is None:
+        raise NotFound("appointment.not_found")
     conditions = [
         AUDIT_EVENT.c.resource_type == ResourceType.APPOINTMENT.value,
         AUDIT_EVENT.c.resource_id == appointment_id,
     ]
     ordered = select(AUDIT_EVENT).order_by(AUDIT_EVENT.c.at, AUDIT_EVENT.c.id)
     rows, total = await fetch_page(sql, ordered, AUDIT_EVENT, conditions, limit, offset)
-    if total == 0:
-        raise NotFound("appointment.not_found")
     items = [
         HistoryEntryView(at=to_utc_iso(r["at"]), actor=r["actor"], action=r["action"], changes=_changes(r))
         for r in rows

@@ -231,6 +231,11 @@ async def test_an_appointments_history_shows_who_changed_what_oldest_first(clien
     assert history[2]["changes"] == {"status": {"from": "active", "to": "cancelled"}}
     assert (await client.get(f"/appointments/{a}/history", headers=book)).status_code == 403
 
+    assert (await client.delete(f"/appointments/{a}", headers=book)).status_code == 204
+    assert (await client.get(f"/appointments/{a}/history", headers=keys.header("auditor"))).status_code == 404
+    kept = await client.get("/audit", params={"resource_id": a}, headers=keys.header("auditor"))
+    assert [e["action"] for e in kept.json()["items"]] == ["delete", "update", "read", "create"]
+
 
 async def test_audit_filters_and_erasure_keeps_the_events(client, keys: Keys) -> None:
     book = keys.header("booking")

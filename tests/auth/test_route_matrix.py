@@ -86,3 +86,16 @@ async def test_a_clinician_may_change_only_an_appointments_status(client, keys: 
     reschedule = await client.patch(url, json={"duration": "1h"}, headers=keys.header("clinician"))
     assert reschedule.status_code == 403 and reschedule.json()["code"] == "auth.forbidden"
     assert (await client.patch(url, json={"duration": "1h"}, headers=keys.header("booking"))).status_code == 404
+
+
+async def test_the_schema_tells_clients_how_to_authenticate(client) -> None:
+    schema = (await client.get("/schema/openapi.json")).json()
+    assert schema["components"]["securitySchemes"]["bearer"] == {
+        "type": "http",
+        "scheme": "bearer",
+        "description": schema["components"]["securitySchemes"]["bearer"]["description"],
+    }
+    read = schema["paths"]["/patients/{nhs_number}"]["get"]
+    assert read["security"] == [{"bearer": []}] and {"401", "403"} <= set(read["responses"])
+    health = schema["paths"]["/health"]["get"]
+    assert health["security"] == [] and "401" not in health["responses"]
