@@ -65,9 +65,16 @@ class Channel:
         """Where this channel would deliver; ``None`` means the patient cannot be reached by it."""
         raise NotImplementedError
 
-    async def deliver(self, session: AsyncSession, messages: list[ReminderMessage]) -> list[Delivery]:
-        """Send each message; one outcome per message, in order. Must not raise for one bad send."""
+    async def deliver(self, session: AsyncSession | None, messages: list[ReminderMessage]) -> list[Delivery]:
+        """Send each message; one outcome per message, in order. Must not raise for one bad send.
+
+        ``session`` is the claiming transaction for a ``transactional`` channel, ``None`` otherwise.
+        """
         raise NotImplementedError
+
+    async def abandon(self) -> None:
+        """A send overran its deadline and was cancelled: drop any connection it may have left half-used."""
+        return None
 
     async def aclose(self) -> None:
         """Release connections held between sends."""

@@ -48,10 +48,11 @@ class OutboxChannel(Channel):
         """The patient's e-mail address, else their phone number."""
         return email or phone
 
-    async def deliver(self, session: AsyncSession, messages: list[ReminderMessage]) -> list[Delivery]:
+    async def deliver(self, session: AsyncSession | None, messages: list[ReminderMessage]) -> list[Delivery]:
         """One multi-row insert for the whole batch."""
         if not messages:
             return []
+        assert session is not None, "the outbox writes in the claiming transaction"
         now = utcnow()
         rows = [
             {

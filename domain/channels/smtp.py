@@ -107,7 +107,7 @@ class SmtpChannel(Channel):
         """Only an e-mail address will do."""
         return email
 
-    async def deliver(self, session: AsyncSession, messages: list[ReminderMessage]) -> list[Delivery]:
+    async def deliver(self, session: AsyncSession | None, messages: list[ReminderMessage]) -> list[Delivery]:
         """Send each message in a thread: smtplib blocks."""
         return [await asyncio.to_thread(self._send, message) for message in messages]
 
@@ -124,6 +124,10 @@ class SmtpChannel(Channel):
         if self._connection is None:
             self._connection = open_connection(self.settings)
         return self._connection
+
+    async def abandon(self) -> None:
+        """A send overran its deadline: close its connection under it (its thread then fails and ends)."""
+        self._drop()
 
     def _drop(self) -> None:
         connection, self._connection = self._connection, None

@@ -1,29 +1,37 @@
 """Dispatching due reminders: claim a batch safely, send it through its channel, record the outcome.
 
-Claim and outcome share one transaction. On PostgreSQL the claim is
-``SELECT … FOR UPDATE OF reminder SKIP LOCKED``: concurrent drains take disjoint batches, and a
-drain that dies (``kill -9``, lost connection) has its transaction rolled back, so its reminders
-are simply due again for the next drain; no lease, no broker state. On SQLite every write
-transaction is ``BEGIN IMMEDIATE`` (see ``domain.db``), so drains take turns instead.
+On PostgreSQL the claim is ``SELECT … FOR UPDATE OF reminder SKIP LOCKED``: concurrent drains take
+disjoint batches. On SQLite every write transaction is ``BEGIN IMMEDIATE`` (see ``domain.db``), so
+drains take turns instead.
+
+The ``outbox`` channel writes in the database: claim, messages and outcome share one transaction,
+and a drain that dies has it rolled back, so its reminders are simply due again. A channel that
+sends over the network never holds a transaction while it waits (on SQLite that would be the one
+write lock, stalling every booking): the claim commits a *lease* (``next_attempt_at`` moved past
+the send's deadline), each send is cut off at ``SEND_TIMEOUT_SECONDS``, and the outcome is recorded
+in a second transaction. A drain that dies between send and record leaves its reminders due again
+once the lease ends: sent twice with the same idempotency key at worst, never lost.
 """
 
 from __future__ import annotations
 
+import asyncio
 import math
 import time
 from collections import Counter
+from dataclasses import dataclass, field
 from typing import Any
 
 import structlog
 from sqlalchemy import ColumnElement, RowMapping, and_, bindparam, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from domain.channels import CHANNELS, Channel, Delivery, ReminderMessage, open_channel
+from domain.channels import CHANNELS, Channel, Delivery, ReminderMessage, SendFailure, open_channel
 from domain.channels.compose import compose
 from domain.clock import utcnow
 from domain.config import Settings
 from domain.models import Appointment, Department, Patient, Reminder, table
-from domain.rules.reminders import ReminderStatus, SkipReason, gives_up, retry_delay, skip_reason
+from domain.rules.reminders import ReminderStatus, SkipReason, gives_up, lease_length, retry_delay, skip_reason
 
 REMINDER = table(Reminder)
 APPOINTMENT = table(Appointment)
@@ -99,21 +107,27 @@ async def claim_due(session: AsyncSession, channel: str, limit: int) -> list[Row
     return list((await session.execute(stmt)).mappings().all())
 
 
-async def send_claimed(session: AsyncSession, channel: Channel, rows: list[RowMapping]) -> Counter[str]:
-    """Decide, send and record each claimed reminder, inside the claiming transaction."""
-    now = utcnow()
-    skipped: dict[SkipReason, list[Any]] = {}
-    messages: list[ReminderMessage] = []
-    attempts: dict[Any, int] = {}
+@dataclass
+class ClaimedBatch:
+    """Claimed reminders sorted out: the messages to send and the reminders to skip, with why."""
+
+    messages: list[ReminderMessage] = field(default_factory=list)
+    attempts: dict[Any, int] = field(default_factory=dict)
+    skipped: dict[SkipReason, list[Any]] = field(default_factory=dict)
+
+
+def sort_claimed(channel: Channel, rows: list[RowMapping], now: Any) -> ClaimedBatch:
+    """Decide for each claimed reminder: skip it (and why) or compose its message."""
+    batch = ClaimedBatch()
     for row in rows:
         reason = skip_reason(row["appointment_status"], row["starts_at"], row["ends_at"], now)
         if reason is None and channel.recipient(row["email"], row["phone"]) is None:
             reason = SkipReason.NO_CONTACT
         if reason is not None:
-            skipped.setdefault(reason, []).append(row["id"])
+            batch.skipped.setdefault(reason, []).append(row["id"])
             continue
-        attempts[row["id"]] = row["attempts"] + 1
-        messages.append(
+        batch.attempts[row["id"]] = row["attempts"] + 1
+        batch.messages.append(
             compose(
                 row["id"],
                 row["appointment_id"],
@@ -124,18 +138,66 @@ async def send_claimed(session: AsyncSession, channel: Channel, rows: list[RowMa
                 row["phone"],
             )
         )
-    deliveries = await channel.deliver(session, messages)
-    sent = [m.reminder_id for m, outcome in zip(messages, deliveries, strict=True) if outcome is None]
-    failed: list[tuple[Any, Delivery]] = [
-        (m.reminder_id, outcome) for m, outcome in zip(messages, deliveries, strict=True) if outcome
-    ]
+    return batch
+
+
+async def record_outcomes(
+    session: AsyncSession, batch: ClaimedBatch, deliveries: list[Delivery], settings: Settings, now: Any
+) -> Counter[str]:
+    """Store what became of each claimed reminder: sent, skipped, retrying or failed."""
+    pairs = list(zip(batch.messages, deliveries, strict=True))
+    sent = [message.reminder_id for message, outcome in pairs if outcome is None]
+    failed: list[tuple[Any, Delivery]] = [(message.reminder_id, outcome) for message, outcome in pairs if outcome]
     outcome = Counter({ReminderStatus.SENT.value: len(sent)})
-    await _record_sent(session, sent, attempts, now)
-    for reason, ids in skipped.items():
+    await _record_sent(session, sent, batch.attempts, now)
+    for reason, ids in batch.skipped.items():
         await _mark(session, ids, status=ReminderStatus.SKIPPED, last_error=reason.value, updated_at=now)
         outcome[ReminderStatus.SKIPPED.value] += len(ids)
-    outcome.update(await _record_failures(session, failed, attempts, channel.settings, now))
+    outcome.update(await _record_failures(session, failed, batch.attempts, settings, now))
     return +outcome
+
+
+async def send_claimed(session: AsyncSession, channel: Channel, rows: list[RowMapping]) -> Counter[str]:
+    """Decide, send and record each claimed reminder, inside the claiming transaction (the outbox)."""
+    now = utcnow()
+    batch = sort_claimed(channel, rows, now)
+    deliveries = await channel.deliver(session, batch.messages)
+    return await record_outcomes(session, batch, deliveries, channel.settings, now)
+
+
+async def deliver_by_deadline(channel: Channel, messages: list[ReminderMessage]) -> list[Delivery]:
+    """Send each message with one overall deadline (``SEND_TIMEOUT_SECONDS``), outside any transaction.
+
+    A client's own timeouts bound each read, not the whole exchange: a server answering a byte at a
+    time would hold a send for ever. Past the deadline the send counts as a transient failure.
+    """
+    deliveries: list[Delivery] = []
+    for message in messages:
+        try:
+            async with asyncio.timeout(channel.settings.send_timeout_seconds):
+                deliveries.extend(await channel.deliver(None, [message]))
+        except TimeoutError:
+            await channel.abandon()
+            deliveries.append(SendFailure("SendTimeout"))
+    return deliveries
+
+
+async def send_leased(
+    sessions: async_sessionmaker[AsyncSession], channel: Channel
+) -> tuple[list[RowMapping], Counter[str]]:
+    """Claim under a lease, send with no transaction open, then record: a network channel's batch."""
+    now = utcnow()
+    async with sessions() as session, session.begin():
+        rows = await claim_due(session, channel.name, channel.batch_size)
+        if rows:
+            lease_ends = now + lease_length(channel.settings.send_timeout_seconds, len(rows))
+            await _mark(session, [row["id"] for row in rows], next_attempt_at=lease_ends, updated_at=now)
+    if not rows:
+        return rows, Counter()
+    batch = sort_claimed(channel, rows, now)
+    deliveries = await deliver_by_deadline(channel, batch.messages)
+    async with sessions() as session, session.begin():
+        return rows, await record_outcomes(session, batch, deliveries, channel.settings, utcnow())
 
 
 async def drain(
@@ -146,10 +208,14 @@ async def drain(
     totals: Counter[str] = Counter()
     async with open_channel(channel_name, settings) as channel:
         while time.monotonic() < deadline:
-            async with sessions() as session, session.begin():
-                rows = await claim_due(session, channel.name, channel.batch_size)
-                if rows:
-                    totals.update(await send_claimed(session, channel, rows))
+            if channel.transactional:
+                async with sessions() as session, session.begin():
+                    rows = await claim_due(session, channel.name, channel.batch_size)
+                    if rows:
+                        totals.update(await send_claimed(session, channel, rows))
+            else:
+                rows, outcome = await send_leased(sessions, channel)
+                totals.update(outcome)
             if len(rows) < channel.batch_size:
                 break
     if totals:
