@@ -91,7 +91,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         dependencies={
             "settings": Provide(lambda: settings, use_cache=True, sync_to_thread=False),
             "sql": sql_provider(settings),
-            "audit": Provide(provide_audit),
+            "audit": Provide(provide_audit, sync_to_thread=False),  # no I/O: no thread, no coroutine
         },
         middleware=[authentication(authenticator)],
         lifespan=[] if settings.is_sqlite else [driver_pool_lifespan(settings)],

@@ -96,7 +96,7 @@ def trail_of(scope: Scope) -> AuditTrail | None:
     return trail
 
 
-async def provide_audit(request: Request[Any, Any, Any]) -> AuditTrail | None:
+def provide_audit(request: Request[Any, Any, Any]) -> AuditTrail | None:
     """The request's audit event, for the use case to record or fill in."""
     return trail_of(request.scope)
 
