@@ -10,7 +10,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.clock import utcnow
 from domain.errors import Conflict, FieldChecker, NotFound
-from domain.inputs import PatientCreate, PatientUpdate, requested_changes
+from domain.inputs import (
+    PatientCreate,
+    PatientUpdate,
+    check_patient_contact,
+    requested_changes,
+    stored_patient_values,
+)
 from domain.models import Appointment, OutboxMessage, Patient, table
 from domain.paging import fetch_page
 from domain.rules import Status, check_search_text, coerce_postcode, normalise_nhs_number, search_key
@@ -49,7 +55,8 @@ class PatientService:
     async def register(self, data: PatientCreate) -> PatientView:
         """Store a new patient; a known NHS number is a conflict."""
         now = utcnow()
-        values = {"email": None, "phone": None, **data.model_dump()}
+        values = stored_patient_values(data.model_dump())
+        check_patient_contact(values)
         values.update(name_search=search_key(data.name), created_at=now, updated_at=now)
         try:
             row = await self.sql.fetch_one(INSERT_PATIENT, **values)
@@ -99,6 +106,12 @@ class PatientService:
         changes = requested_changes(data, {"nhs_number": row["nhs_number"]})
         if not changes:
             return patient_view(row)
+        changes = stored_patient_values(changes, partial=True)
+        check_patient_contact({**row, **changes})
+        # A changed contact detail is usable again, whatever a delivery receipt said of the old one.
+        for detail in ("email", "phone"):
+            if detail in changes and changes[detail] != row[detail]:
+                changes[f"{detail}_unusable"] = False
         if "name" in changes:
             changes["name_search"] = search_key(changes["name"])
         changes["updated_at"] = utcnow()
