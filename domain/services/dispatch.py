@@ -1,40 +1,56 @@
 """Dispatching due reminders: claim a batch safely, send it through its channel, record the outcome.
 
-Claim and outcome share one transaction. On PostgreSQL the claim is
-``SELECT … FOR UPDATE OF reminder SKIP LOCKED``: concurrent drains take disjoint batches, and a
-drain that dies (``kill -9``, lost connection) has its transaction rolled back, so its reminders
-are simply due again for the next drain; no lease, no broker state. On SQLite every write
-transaction is ``BEGIN IMMEDIATE`` (see ``domain.db``), so drains take turns instead.
+On PostgreSQL a claim is ``SELECT … FOR UPDATE OF reminder SKIP LOCKED``: concurrent drains take
+disjoint batches. How the send relates to the transaction depends on the channel:
+
+- the ``outbox`` (``transactional``) writes its message in the claiming transaction, so claim,
+  message and outcome commit together or not at all: exactly once;
+- a network channel (``smtp``, ``webhook``, ``notify``) must not hold a transaction (on SQLite,
+  the one write lock) while it waits on a server. The claim commits a **lease**
+  (``leased_until``) instead; the send runs with no transaction open; a second short transaction
+  records the outcome. A drain that dies between the two leaves the lease to expire, and the
+  reminder is sent again with the same idempotency key: at least once, never lost.
+
+The medium and language are chosen here, at dispatch, from the patient's details of the moment.
+On SQLite every write transaction is ``BEGIN IMMEDIATE`` (see ``domain.db``), so drains take turns.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 import time
 from collections import Counter
+from dataclasses import dataclass, field
 from typing import Any
 
 import structlog
-from sqlalchemy import ColumnElement, RowMapping, and_, bindparam, func, or_, select, update
+from sqlalchemy import ColumnElement, RowMapping, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from domain.channels import CHANNELS, Channel, Delivery, ReminderMessage, open_channel
+from domain.channels import CHANNELS, Channel, ReminderMessage, open_channel
 from domain.channels.compose import compose
 from domain.clock import utcnow
 from domain.config import Settings
-from domain.models import Appointment, Department, Patient, Reminder, table
-from domain.rules.reminders import ReminderStatus, SkipReason, gives_up, retry_delay, skip_reason
+from domain.models import Appointment, Clinician, Department, Patient, Reminder, table
+from domain.rules.preferences import Medium
+from domain.rules.reminders import ReminderStatus, SkipReason, reminder_route, skip_reason
+from domain.services.dispatch_outcomes import record_deliveries, record_route, record_skips
 
 REMINDER = table(Reminder)
 APPOINTMENT = table(Appointment)
 DEPARTMENT = table(Department)
+CLINICIAN = table(Clinician)
 PATIENT = table(Patient)
+# A network send's lease: its sends' deadlines plus a margin for the outcome's transaction.
+LEASE_MARGIN_SECONDS = 60.0
 
 log = structlog.get_logger("panda.reminders")
 
 CLAIM_FROM = (
     REMINDER.outerjoin(APPOINTMENT, APPOINTMENT.c.id == REMINDER.c.appointment_id)
     .outerjoin(DEPARTMENT, DEPARTMENT.c.id == APPOINTMENT.c.department_id)
+    .outerjoin(CLINICIAN, CLINICIAN.c.id == APPOINTMENT.c.clinician_id)
     .outerjoin(PATIENT, PATIENT.c.id == APPOINTMENT.c.patient_id)
 )
 CLAIM_COLUMNS = (
@@ -46,18 +62,25 @@ CLAIM_COLUMNS = (
     APPOINTMENT.c.ends_at,
     APPOINTMENT.c.postcode,
     DEPARTMENT.c.name.label("department"),
+    CLINICIAN.c.name.label("clinician"),
+    PATIENT.c.name,
     PATIENT.c.email,
     PATIENT.c.phone,
+    PATIENT.c.email_unusable,
+    PATIENT.c.phone_unusable,
+    PATIENT.c.reminder_preference,
+    PATIENT.c.language,
 )
 
 
 def due_condition(now: Any) -> ColumnElement[bool]:
-    """Scheduled, due, and not held back by a retry's back-off."""
+    """Scheduled, due, not held back by a retry's back-off nor leased by a drain sending it."""
     col = REMINDER.c
     return and_(
         col.status == ReminderStatus.SCHEDULED,
         col.due_at <= now,
         or_(col.next_attempt_at.is_(None), col.next_attempt_at <= now),
+        or_(col.leased_until.is_(None), col.leased_until <= now),
     )
 
 
@@ -99,43 +122,90 @@ async def claim_due(session: AsyncSession, channel: str, limit: int) -> list[Row
     return list((await session.execute(stmt)).mappings().all())
 
 
-async def send_claimed(session: AsyncSession, channel: Channel, rows: list[RowMapping]) -> Counter[str]:
-    """Decide, send and record each claimed reminder, inside the claiming transaction."""
-    now = utcnow()
-    skipped: dict[SkipReason, list[Any]] = {}
-    messages: list[ReminderMessage] = []
-    attempts: dict[Any, int] = {}
+@dataclass
+class Prepared:
+    """Claimed reminders sorted out: those to skip (by reason), the messages to send, their attempt numbers."""
+
+    skipped: dict[SkipReason, list[Any]] = field(default_factory=dict)
+    messages: list[ReminderMessage] = field(default_factory=list)
+    attempts: dict[Any, int] = field(default_factory=dict)
+
+
+def prepare(rows: list[RowMapping], channel: Channel, now: dt.datetime) -> Prepared:
+    """Decide each claimed reminder: skip it (appointment, opt-out, no contact), or write its message."""
+    prepared = Prepared()
     for row in rows:
-        reason = skip_reason(row["appointment_status"], row["starts_at"], row["ends_at"], now)
-        if reason is None and channel.recipient(row["email"], row["phone"]) is None:
-            reason = SkipReason.NO_CONTACT
-        if reason is not None:
-            skipped.setdefault(reason, []).append(row["id"])
+        route = skip_reason(row["appointment_status"], row["starts_at"], row["ends_at"], now) or reminder_route(
+            row["reminder_preference"],
+            row["language"],
+            row["email"],
+            row["phone"],
+            email_unusable=bool(row["email_unusable"]),
+            phone_unusable=bool(row["phone_unusable"]),
+            media=channel.media,
+        )
+        if isinstance(route, SkipReason):
+            prepared.skipped.setdefault(route, []).append(row["id"])
             continue
-        attempts[row["id"]] = row["attempts"] + 1
-        messages.append(
+        medium, language = route
+        prepared.attempts[row["id"]] = row["attempts"] + 1
+        prepared.messages.append(
             compose(
                 row["id"],
                 row["appointment_id"],
                 row["starts_at"],
-                row["department"],
-                row["postcode"],
-                row["email"],
-                row["phone"],
+                medium=medium,
+                recipient=row["email"] if medium is Medium.EMAIL else row["phone"],
+                language=language,
+                name=row["name"],
+                clinician=row["clinician"],
+                department=row["department"],
+                postcode=row["postcode"],
             )
         )
-    deliveries = await channel.deliver(session, messages)
-    sent = [m.reminder_id for m, outcome in zip(messages, deliveries, strict=True) if outcome is None]
-    failed: list[tuple[Any, Delivery]] = [
-        (m.reminder_id, outcome) for m, outcome in zip(messages, deliveries, strict=True) if outcome
-    ]
-    outcome = Counter({ReminderStatus.SENT.value: len(sent)})
-    await _record_sent(session, sent, attempts, now)
-    for reason, ids in skipped.items():
-        await _mark(session, ids, status=ReminderStatus.SKIPPED, last_error=reason.value, updated_at=now)
-        outcome[ReminderStatus.SKIPPED.value] += len(ids)
-    outcome.update(await _record_failures(session, failed, attempts, channel.settings, now))
+    return prepared
+
+
+async def send_claimed(session: AsyncSession, channel: Channel, rows: list[RowMapping]) -> Counter[str]:
+    """Decide, send and record each claimed reminder, inside the claiming transaction (the outbox)."""
+    now = utcnow()
+    prepared = prepare(rows, channel, now)
+    outcome = await record_skips(session, prepared.skipped, now)
+    await record_route(session, prepared.messages)
+    deliveries = await channel.deliver(session, prepared.messages)
+    outcome.update(
+        await record_deliveries(session, prepared.messages, deliveries, prepared.attempts, channel.settings, now)
+    )
     return +outcome
+
+
+def lease_seconds(channel: Channel) -> float:
+    """How long a claimed network send is left alone: every send's deadline, plus a margin."""
+    return channel.batch_size * channel.settings.send_timeout_seconds + LEASE_MARGIN_SECONDS
+
+
+async def send_leased(sessions: async_sessionmaker[AsyncSession], channel: Channel) -> tuple[int, Counter[str]]:
+    """Claim and lease a batch, send it with no transaction open, then record the outcomes.
+
+    Returns how many reminders were claimed, and what became of them.
+    """
+    async with sessions() as session, session.begin():
+        rows = await claim_due(session, channel.name, channel.batch_size)
+        if not rows:
+            return 0, Counter()
+        now = utcnow()
+        prepared = prepare(rows, channel, now)
+        outcome = await record_skips(session, prepared.skipped, now)
+        leased_until = now + dt.timedelta(seconds=lease_seconds(channel))
+        await record_route(session, prepared.messages, leased_until=leased_until, updated_at=now)
+    deliveries = await channel.deliver(None, prepared.messages)
+    async with sessions() as session, session.begin():
+        outcome.update(
+            await record_deliveries(
+                session, prepared.messages, deliveries, prepared.attempts, channel.settings, utcnow()
+            )
+        )
+    return len(rows), +outcome
 
 
 async def drain(
@@ -146,73 +216,17 @@ async def drain(
     totals: Counter[str] = Counter()
     async with open_channel(channel_name, settings) as channel:
         while time.monotonic() < deadline:
-            async with sessions() as session, session.begin():
-                rows = await claim_due(session, channel.name, channel.batch_size)
-                if rows:
-                    totals.update(await send_claimed(session, channel, rows))
-            if len(rows) < channel.batch_size:
+            if channel.transactional:
+                async with sessions() as session, session.begin():
+                    rows = await claim_due(session, channel.name, channel.batch_size)
+                    if rows:
+                        totals.update(await send_claimed(session, channel, rows))
+                claimed = len(rows)
+            else:
+                claimed, outcome = await send_leased(sessions, channel)
+                totals.update(outcome)
+            if claimed < channel.batch_size:
                 break
     if totals:
         log.info("reminders.drained", channel=channel_name, **totals)
     return totals
-
-
-async def _mark(session: AsyncSession, ids: list[Any], **values: Any) -> None:
-    if ids:
-        still_scheduled = REMINDER.c.status == ReminderStatus.SCHEDULED
-        await session.execute(update(REMINDER).where(REMINDER.c.id.in_(ids), still_scheduled).values(**values))
-
-
-async def _record_sent(session: AsyncSession, sent: list[Any], attempts: dict[Any, int], now: Any) -> None:
-    # Attempts differ per reminder only after retries; group so a batch costs one statement or few.
-    by_attempts: dict[int, list[Any]] = {}
-    for reminder_id in sent:
-        by_attempts.setdefault(attempts[reminder_id], []).append(reminder_id)
-    for count, ids in by_attempts.items():
-        await _mark(
-            session,
-            ids,
-            status=ReminderStatus.SENT,
-            attempts=count,
-            sent_at=now,
-            next_attempt_at=None,
-            last_error=None,
-            updated_at=now,
-        )
-
-
-async def _record_failures(
-    session: AsyncSession, failed: list[tuple[Any, Delivery]], attempts: dict[Any, int], settings: Settings, now: Any
-) -> Counter[str]:
-    """A failed send waits out its back-off, or is ``failed`` for good after the last attempt."""
-    outcome: Counter[str] = Counter()
-    params = []
-    for reminder_id, failure in failed:
-        assert failure is not None
-        count = attempts[reminder_id]
-        final = failure.permanent or gives_up(count, settings.reminder_max_attempts)
-        delay = retry_delay(count, settings.reminder_retry_seconds, settings.reminder_retry_max_seconds)
-        params.append(
-            {
-                "b_id": reminder_id,
-                "b_status": ReminderStatus.FAILED if final else ReminderStatus.SCHEDULED,
-                "b_attempts": count,
-                "b_next": None if final else now + delay,
-                "b_error": failure.reason,
-            }
-        )
-        outcome[ReminderStatus.FAILED.value if final else "retrying"] += 1
-    if params:
-        stmt = (
-            update(REMINDER)
-            .where(REMINDER.c.id == bindparam("b_id"))
-            .values(
-                status=bindparam("b_status"),
-                attempts=bindparam("b_attempts"),
-                next_attempt_at=bindparam("b_next"),
-                last_error=bindparam("b_error"),
-                updated_at=now,
-            )
-        )
-        await session.execute(stmt, params)
-    return outcome
