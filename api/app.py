@@ -17,6 +17,7 @@ from litestar.plugins.structlog import StructlogConfig, StructlogPlugin
 from api.allow import correct_allow_header
 from api.controllers.analytics import AnalyticsController
 from api.controllers.appointments import AppointmentController
+from api.controllers.callbacks import notify_receipt
 from api.controllers.directory import DirectoryController
 from api.controllers.fhir import FhirController
 from api.controllers.health import HealthController
@@ -68,6 +69,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             DirectoryController,
             HealthController,
             ReminderController,
+            notify_receipt,
             AnalyticsController,
             InsightController,
             FhirController,

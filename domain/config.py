@@ -31,7 +31,7 @@ class Settings(BaseSettings):
     # first, a request sent on the dying connection would be lost to a reset.
     keep_alive_seconds: int = Field(default=75, ge=1)
     reminder_offsets: Annotated[tuple[int, ...], NoDecode] = (24 * 60, 2 * 60)
-    reminder_channel: Literal["outbox", "smtp", "webhook"] = "outbox"
+    reminder_channel: Literal["outbox", "smtp", "webhook", "notify"] = "outbox"
     scheduler_interval: float = Field(default=30.0, gt=0)
     max_json_body_bytes: int = 1024 * 1024
     max_upload_bytes: int = 512 * 1024 * 1024
@@ -83,6 +83,14 @@ class Settings(BaseSettings):
     smtp_tls: Literal["starttls", "implicit", "none"] | None = None
     # A PEM bundle of the CA(s) to trust instead of the system's (a private relay's CA).
     smtp_ca_file: Path | None = None
+    # --- GOV.UK Notify (domain/channels/notify.py, api/controllers/callbacks.py) ---
+    # The API key as Notify issues it: ``{key name}-{service id}-{secret}``.
+    notify_api_key: str | None = None
+    notify_base_url: str = "https://api.notifications.service.gov.uk"
+    notify_email_template_id: str | None = None
+    notify_sms_template_id: str | None = None
+    # The bearer token Notify sends with delivery receipts (set the same in Notify's callback settings).
+    notify_callback_token: str | None = None
 
     @field_validator("reminder_offsets", mode="before")
     @classmethod
