@@ -88,4 +88,6 @@ async def _flag_unusable(sql: SqlRunner, row: Mapping[str, Any], receipt: Notify
         return
     column = detail_made_unusable(receipt.status, row["medium"], receipt.to, row["email"], row["phone"])
     if column is not None:
-        await sql.execute(update(PATIENT).where(PATIENT.c.id == row["patient_id"]).values({column: True}))
+        await sql.execute(
+            update(PATIENT).where(PATIENT.c.id == row["patient_id"]).values({column: True, "updated_at": utcnow()})
+        )
