@@ -42,8 +42,6 @@ APPOINTMENT = table(Appointment)
 DEPARTMENT = table(Department)
 CLINICIAN = table(Clinician)
 PATIENT = table(Patient)
-# A network send's lease: its sends' deadlines plus a margin for the outcome's transaction.
-LEASE_MARGIN_SECONDS = 60.0
 
 log = structlog.get_logger("panda.reminders")
 
@@ -181,7 +179,8 @@ async def send_claimed(session: AsyncSession, channel: Channel, rows: list[RowMa
 
 def lease_seconds(channel: Channel) -> float:
     """How long a claimed network send is left alone: every send's deadline, plus a margin."""
-    return channel.batch_size * channel.settings.send_timeout_seconds + LEASE_MARGIN_SECONDS
+    settings = channel.settings
+    return channel.batch_size * settings.send_timeout_seconds + settings.reminder_lease_margin_seconds
 
 
 async def send_leased(sessions: async_sessionmaker[AsyncSession], channel: Channel) -> tuple[int, Counter[str]]:

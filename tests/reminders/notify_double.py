@@ -64,6 +64,7 @@ class Notification:
     template_id: str
     personalisation: dict[str, Any]
     reference: str | None
+    created_at: str = field(default_factory=lambda: time.strftime("%Y-%m-%dT%H:%M:%S.000000Z", time.gmtime()))
 
 
 @dataclass
@@ -74,6 +75,8 @@ class NotifyDouble:
     accepted: list[Notification] = field(default_factory=list)
     refused: list[tuple[int, str]] = field(default_factory=list)
     scripted: dict[str, list[int]] = field(default_factory=dict)
+    # Seconds each request takes (a slow service, so a run can be broken in the middle).
+    delay: float = 0.0
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def script(self, recipient: str, *statuses: int) -> None:
@@ -83,6 +86,8 @@ class NotifyDouble:
 
     def handle(self, path: str, headers: dict[str, str], raw: bytes) -> tuple[int, dict[str, Any]]:
         """Check and answer one request as Notify would."""
+        if self.delay:
+            time.sleep(self.delay)
         try:
             check_token(headers.get("authorization"))
             kind = {"/v2/notifications/email": "email", "/v2/notifications/sms": "sms"}.get(path)
@@ -192,8 +197,8 @@ def created(notification: Notification) -> dict[str, Any]:
 
 
 def receipt(notification: Notification, status: str) -> dict[str, Any]:
-    """Notify's delivery receipt (callback) body for ``notification``."""
-    now = time.strftime("%Y-%m-%dT%H:%M:%S.000000Z", time.gmtime())
+    """Notify's delivery receipt (callback) body for ``notification`` (the same each time it is sent)."""
+    now = notification.created_at
     return {
         "id": notification.id,
         "reference": notification.reference,
