@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 from litestar.testing import AsyncTestClient
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from api.app import create_app
 from domain.config import Settings
@@ -163,3 +163,27 @@ async def test_a_permanent_failure_makes_that_detail_unusable_until_it_changes(
     # An SMS that fails for good flags the phone.
     assert (await post_receipt(api, receipt(notify.accepted[2], "permanent-failure"))).status_code == 204
     assert await patient_flags(sessions) == (False, True)
+
+
+async def test_opting_out_skips_due_reminders_and_opting_back_in_lets_the_unsent_go(
+    api: Any, sessions: Any, notify_settings: Settings, notify: NotifyDouble
+) -> None:
+    await create_patient(api, nhs_number(1), email="ann@example.org", reminder_preference="none")
+    appointment = await book(api, nhs_number(1), now() + dt.timedelta(days=3))
+    first, second = await reminders_of(api, appointment["id"])
+    async with sessions() as session, session.begin():
+        await session.execute(
+            update(Reminder.__table__)
+            .where(Reminder.__table__.c.id == uuid.UUID(first["id"]))
+            .values(due_at=now() - dt.timedelta(seconds=1))
+        )
+    assert await drain(sessions, "notify", notify_settings, BUDGET) == {"skipped": 1}
+
+    response = await api.patch(f"/patients/{nhs_number(1)}", json={"reminder_preference": "email"})
+    assert response.status_code == 200, response.text
+    await make_due(sessions, appointment["id"])
+    assert await drain(sessions, "notify", notify_settings, BUDGET) == {"sent": 1}
+
+    shown = {r["id"]: r for r in await reminders_of(api, appointment["id"])}
+    assert (shown[first["id"]]["status"], shown[second["id"]]["status"]) == ("skipped", "sent")
+    assert [n.reference for n in notify.accepted] == [second["id"]]
