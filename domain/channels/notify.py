@@ -96,7 +96,7 @@ class NotifyChannel(Channel):
     async def _send(self, message: ReminderMessage) -> Delivery:
         template = self._templates()[message.medium]
         try:
-            if template is None:
+            if not template:
                 raise NotifyNotConfigured(f"NOTIFY_{message.medium.value.upper()}_TEMPLATE_ID")
             client = self._client_or_new()
         except (NotifyNotConfigured, AssertionError) as exc:  # the client asserts a well-formed key

@@ -99,7 +99,8 @@ class NotifyDouble:
                 queue = self.scripted.get(to)
                 status = queue.pop(0) if queue else None
             if status is not None:
-                raise Refusal(status, scripted_error(status), "scripted")
+                # The worst case for PANDA's logs: an error message quoting the recipient.
+                raise Refusal(status, scripted_error(status), f"scripted refusal for {to}")
         except Refusal as refusal:
             with self.lock:
                 self.refused.append((refusal.status, refusal.error))
