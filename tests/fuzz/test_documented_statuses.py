@@ -29,8 +29,18 @@ UNREACHABLE_DATABASE = "postgresql+asyncpg://postgres@127.0.0.1:9/nowhere"
 CSV = {"content": b"nhs_number,name\n", "headers": {"content-type": "text/csv"}}
 
 
-def valid_requests(patient: str, appointment: str) -> dict[tuple[str, str], dict[str, Any]]:
-    """A request each operation accepts (given the seeded patient and appointment)."""
+CALLBACK_TOKEN = "documented-statuses"
+CALLBACK_AUTH = {"Authorization": f"Bearer {CALLBACK_TOKEN}"}
+
+
+def receipt_request(reference: str) -> dict[str, Any]:
+    """A Notify delivery receipt naming ``reference``, with the callback's token."""
+    body = {"id": "n-1", "reference": reference, "status": "delivered", "notification_type": "email"}
+    return {"json": body, "headers": CALLBACK_AUTH}
+
+
+def valid_requests(patient: str, appointment: str, reminder: str = "") -> dict[tuple[str, str], dict[str, Any]]:
+    """A request each operation accepts (given the seeded patient, appointment and one of its reminders)."""
     later = now() + dt.timedelta(days=9)
     return {
         ("GET", "/patients"): {},
@@ -58,7 +68,17 @@ def valid_requests(patient: str, appointment: str) -> dict[tuple[str, str], dict
         ("GET", "/jobs/{job_id}"): {},
         ("GET", "/jobs/{job_id}/errors"): {},
         ("DELETE", "/jobs/{job_id}"): {},
+        ("POST", "/callbacks/notify"): receipt_request(reminder),
     }
+
+
+# Problems an operation produces other than through its path or body shape: the request that does.
+SPECIAL_REQUESTS: dict[tuple[str, str], dict[int, dict[str, Any]]] = {
+    ("POST", "/callbacks/notify"): {
+        401: {"json": {}, "headers": {"Authorization": "Bearer wrong"}},
+        404: receipt_request("00000000-0000-0000-0000-000000000000"),
+    },
+}
 
 
 def fill(path: str, values: dict[str, str]) -> str:
@@ -101,7 +121,12 @@ def invalid(operation: dict[str, Any], request: dict[str, Any]) -> dict[str, Any
 def small_limits(settings: Settings, tmp_path: Path) -> Settings:
     """Settings with small body limits and uploads under this test's directory."""
     return settings.model_copy(
-        update={"max_json_body_bytes": SMALL_LIMIT, "max_upload_bytes": SMALL_LIMIT, "upload_dir": tmp_path / "up"}
+        update={
+            "max_json_body_bytes": SMALL_LIMIT,
+            "max_upload_bytes": SMALL_LIMIT,
+            "upload_dir": tmp_path / "up",
+            "notify_callback_token": CALLBACK_TOKEN,
+        }
     )
 
 
@@ -125,7 +150,8 @@ async def test_every_documented_problem_status_happens(limited_client, offline_c
     schema = (await client.get("/schema/openapi.json")).json()
     patient = (await create_patient(client, nhs_number(41)))["nhs_number"]
     appointment = (await book(client, patient, now() + dt.timedelta(days=3)))["id"]
-    requests = valid_requests(patient, appointment)
+    reminder = (await client.get(f"/appointments/{appointment}/reminders")).json()["items"][0]["id"]
+    requests = valid_requests(patient, appointment, reminder)
     operations = {(m.upper(), p): op for p, item in schema["paths"].items() for m, op in item.items()}
     assert set(operations) <= set(requests), f"add a valid request for {set(operations) - set(requests)}"
     existing = {"nhs_number": patient, "appointment_id": appointment, "job_id": "0" * 32}
@@ -141,6 +167,8 @@ async def test_every_documented_problem_status_happens(limited_client, offline_c
             415: (client, path, existing, mistyped(request)),
             503: (offline_client, path, existing, request),
         }
+        for status, special in SPECIAL_REQUESTS.get((method, path), {}).items():
+            checks[status] = (client, path, existing, special)
         for status in sorted(documented - {409}):
             http, template, values, attempt = checks[status]
             response = await http.request(method, fill(template, values), **attempt)
