@@ -61,7 +61,9 @@ async def record_deliveries(
 ) -> Counter[str]:
     """Sent ones are ``sent``; failed ones wait out their back-off or are ``failed`` for good."""
     sent = [m.reminder_id for m, outcome in zip(messages, deliveries, strict=True) if outcome is None]
-    failed = [(m.reminder_id, outcome) for m, outcome in zip(messages, deliveries, strict=True) if outcome]
+    failed: list[tuple[Any, Delivery]] = [
+        (m.reminder_id, outcome) for m, outcome in zip(messages, deliveries, strict=True) if outcome
+    ]
     outcome: Counter[str] = Counter({ReminderStatus.SENT.value: len(sent)})
     await _record_sent(session, sent, attempts, now)
     outcome.update(await _record_failures(session, failed, attempts, settings, now))
