@@ -23,6 +23,8 @@ class PatientView(msgspec.Struct):
     phone: str | None
     reminder_preference: str | None
     language: str
+    # Contact details a provider reported permanently failing (``email``, ``phone``): ask for new ones.
+    undeliverable: list[str]
     created_at: str
     updated_at: str
 
@@ -100,6 +102,7 @@ def patient_view(row: Mapping[str, Any]) -> PatientView:
         phone=row["phone"],
         reminder_preference=row["reminder_preference"],
         language=row["language"],
+        undeliverable=[detail for detail in ("email", "phone") if row[f"{detail}_unusable"]],
         created_at=to_utc_iso(row["created_at"]),
         updated_at=to_utc_iso(row["updated_at"]),
     )

@@ -18,7 +18,7 @@ LANDLINE = "020 7946 0000"
 
 async def test_a_new_patient_has_no_preference_and_english(client) -> None:
     patient = await create_patient(client, nhs_number(1))
-    assert (patient["reminder_preference"], patient["language"]) == (None, "en")
+    assert (patient["reminder_preference"], patient["language"], patient["undeliverable"]) == (None, "en", [])
 
 
 @pytest.mark.parametrize(

@@ -146,6 +146,7 @@ async def test_a_permanent_failure_makes_that_detail_unusable_until_it_changes(
 
     assert (await post_receipt(api, receipt(notify.accepted[0], "permanent-failure"))).status_code == 204
     assert await patient_flags(sessions) == (True, False)
+    assert (await api.get(f"/patients/{nhs_number(1)}")).json()["undeliverable"] == ["email"]
 
     # The default rule now reaches the patient by SMS.
     second = await book(api, nhs_number(1), now() + dt.timedelta(days=5))
@@ -163,6 +164,7 @@ async def test_a_permanent_failure_makes_that_detail_unusable_until_it_changes(
     # An SMS that fails for good flags the phone.
     assert (await post_receipt(api, receipt(notify.accepted[2], "permanent-failure"))).status_code == 204
     assert await patient_flags(sessions) == (False, True)
+    assert (await api.get(f"/patients/{nhs_number(1)}")).json()["undeliverable"] == ["phone"]
 
 
 async def test_opting_out_skips_due_reminders_and_opting_back_in_lets_the_unsent_go(
