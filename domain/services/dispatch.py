@@ -35,7 +35,7 @@ from domain.config import Settings
 from domain.models import Appointment, Clinician, Department, Patient, Reminder, table
 from domain.rules.preferences import Medium
 from domain.rules.reminders import ReminderStatus, SkipReason, reminder_route, skip_reason
-from domain.services.dispatch_outcomes import record_deliveries, record_route, record_skips
+from domain.services.dispatch_outcomes import lease, record_deliveries, record_skips
 
 REMINDER = table(Reminder)
 APPOINTMENT = table(Appointment)
@@ -169,7 +169,6 @@ async def send_claimed(session: AsyncSession, channel: Channel, rows: list[RowMa
     now = utcnow()
     prepared = prepare(rows, channel, now)
     outcome = await record_skips(session, prepared.skipped, now)
-    await record_route(session, prepared.messages)
     deliveries = await channel.deliver(session, prepared.messages)
     outcome.update(
         await record_deliveries(session, prepared.messages, deliveries, prepared.attempts, channel.settings, now)
@@ -195,8 +194,8 @@ async def send_leased(sessions: async_sessionmaker[AsyncSession], channel: Chann
         now = utcnow()
         prepared = prepare(rows, channel, now)
         outcome = await record_skips(session, prepared.skipped, now)
-        leased_until = now + dt.timedelta(seconds=lease_seconds(channel))
-        await record_route(session, prepared.messages, leased_until=leased_until, updated_at=now)
+        until = now + dt.timedelta(seconds=lease_seconds(channel))
+        await lease(session, [m.reminder_id for m in prepared.messages], until, now)
     deliveries = await channel.deliver(None, prepared.messages)
     async with sessions() as session, session.begin():
         outcome.update(

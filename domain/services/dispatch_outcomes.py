@@ -38,17 +38,9 @@ async def record_skips(session: AsyncSession, skipped: dict[SkipReason, list[Any
     return outcome
 
 
-async def record_route(session: AsyncSession, messages: list[ReminderMessage], **values: Any) -> None:
-    """Each reminder's medium and language (and ``values``, such as a lease) before it is sent."""
-    if not messages:
-        return
-    stmt = (
-        update(REMINDER)
-        .where(REMINDER.c.id == bindparam("b_id"), STILL_SCHEDULED)
-        .values(medium=bindparam("b_medium"), language=bindparam("b_language"), **values)
-    )
-    params = [{"b_id": m.reminder_id, "b_medium": m.medium.value, "b_language": m.language.value} for m in messages]
-    await session.execute(stmt, params)
+async def lease(session: AsyncSession, ids: list[Any], until: Any, now: Any) -> None:
+    """Hold claimed reminders for their send: no other drain claims them before ``until``."""
+    await mark(session, ids, leased_until=until, updated_at=now)
 
 
 async def record_deliveries(
@@ -59,10 +51,13 @@ async def record_deliveries(
     settings: Settings,
     now: Any,
 ) -> Counter[str]:
-    """Sent ones are ``sent``; failed ones wait out their back-off or are ``failed`` for good."""
-    sent = [m.reminder_id for m, outcome in zip(messages, deliveries, strict=True) if outcome is None]
-    failed: list[tuple[Any, Delivery]] = [
-        (m.reminder_id, outcome) for m, outcome in zip(messages, deliveries, strict=True) if outcome
+    """Sent ones are ``sent``; failed ones wait out their back-off or are ``failed`` for good.
+
+    Each records the medium and language it went (or was tried) in.
+    """
+    sent = [m for m, outcome in zip(messages, deliveries, strict=True) if outcome is None]
+    failed: list[tuple[ReminderMessage, Delivery]] = [
+        (m, outcome) for m, outcome in zip(messages, deliveries, strict=True) if outcome
     ]
     outcome: Counter[str] = Counter({ReminderStatus.SENT.value: len(sent)})
     await _record_sent(session, sent, attempts, now)
@@ -70,17 +65,20 @@ async def record_deliveries(
     return outcome
 
 
-async def _record_sent(session: AsyncSession, sent: list[Any], attempts: dict[Any, int], now: Any) -> None:
-    # Attempts differ per reminder only after retries; group so a batch costs one statement or few.
-    by_attempts: dict[int, list[Any]] = {}
-    for reminder_id in sent:
-        by_attempts.setdefault(attempts[reminder_id], []).append(reminder_id)
-    for count, ids in by_attempts.items():
+async def _record_sent(session: AsyncSession, sent: list[ReminderMessage], attempts: dict[Any, int], now: Any) -> None:
+    # Attempts, medium and language differ in few ways per batch: group so it costs a statement or few.
+    groups: dict[tuple[int, str, str], list[Any]] = {}
+    for message in sent:
+        key = (attempts[message.reminder_id], message.medium.value, message.language.value)
+        groups.setdefault(key, []).append(message.reminder_id)
+    for (count, medium, language), ids in groups.items():
         await mark(
             session,
             ids,
             status=ReminderStatus.SENT,
             attempts=count,
+            medium=medium,
+            language=language,
             sent_at=now,
             next_attempt_at=None,
             leased_until=None,
@@ -90,12 +88,17 @@ async def _record_sent(session: AsyncSession, sent: list[Any], attempts: dict[An
 
 
 async def _record_failures(
-    session: AsyncSession, failed: list[tuple[Any, Delivery]], attempts: dict[Any, int], settings: Settings, now: Any
+    session: AsyncSession,
+    failed: list[tuple[ReminderMessage, Delivery]],
+    attempts: dict[Any, int],
+    settings: Settings,
+    now: Any,
 ) -> Counter[str]:
     outcome: Counter[str] = Counter()
     params = []
-    for reminder_id, failure in failed:
+    for message, failure in failed:
         assert failure is not None
+        reminder_id = message.reminder_id
         count = attempts[reminder_id]
         final = failure.permanent or gives_up(count, settings.reminder_max_attempts)
         delay = retry_delay(count, settings.reminder_retry_seconds, settings.reminder_retry_max_seconds)
@@ -106,6 +109,8 @@ async def _record_failures(
                 "b_attempts": count,
                 "b_next": None if final else now + delay,
                 "b_error": failure.reason,
+                "b_medium": message.medium.value,
+                "b_language": message.language.value,
             }
         )
         outcome[ReminderStatus.FAILED.value if final else "retrying"] += 1
@@ -118,6 +123,8 @@ async def _record_failures(
                 attempts=bindparam("b_attempts"),
                 next_attempt_at=bindparam("b_next"),
                 last_error=bindparam("b_error"),
+                medium=bindparam("b_medium"),
+                language=bindparam("b_language"),
                 leased_until=None,
                 updated_at=now,
             )

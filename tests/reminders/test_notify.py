@@ -134,6 +134,7 @@ async def test_a_refusal_fails_the_reminder_at_once(
 
     state = (await reminder_states(sessions))[seeded.reminder_ids[0]]
     assert (state["status"], state["attempts"], state["last_error"]) == ("failed", 1, f"notify {status}")
+    assert (state["medium"], state["language"], state["leased_until"]) == ("email", "en", None)
     assert notify.accepted == []
 
 
