@@ -189,3 +189,19 @@ async def test_opting_out_skips_due_reminders_and_opting_back_in_lets_the_unsent
     shown = {r["id"]: r for r in await reminders_of(api, appointment["id"])}
     assert (shown[first["id"]]["status"], shown[second["id"]]["status"]) == ("skipped", "sent")
     assert [n.reference for n in notify.accepted] == [second["id"]]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"[" * 100_000 + b"]" * 100_000,
+        b'{"id": "\xff\xfe", "status": "delivered"}',
+        b'{"id": "x", "status": "delivered", "reference": 1' + b"0" * 100_000 + b"}",
+        b"",
+        b"null",
+    ],
+    ids=["deep", "not-utf8", "long-number", "empty", "null"],
+)
+async def test_hostile_receipt_bodies_are_400_problems(api: Any, body: bytes) -> None:
+    response = await api.post("/callbacks/notify", content=body, headers={**AUTH, "content-type": "application/json"})
+    assert_problem(response, 400)
