@@ -121,6 +121,17 @@ class Settings(BaseSettings):
         return ReminderPolicy(offsets_minutes=self.reminder_offsets, channel=self.reminder_channel)
 
     @property
+    def missing_notify_settings(self) -> list[str]:
+        """The settings the ``notify`` channel needs that are unset (its reminders would all fail)."""
+        needed = {
+            "NOTIFY_API_KEY": self.notify_api_key,
+            "NOTIFY_EMAIL_TEMPLATE_ID": self.notify_email_template_id,
+            "NOTIFY_SMS_TEMPLATE_ID": self.notify_sms_template_id,
+            "NOTIFY_CALLBACK_TOKEN": self.notify_callback_token,
+        }
+        return [name for name, value in needed.items() if not value]
+
+    @property
     def is_sqlite(self) -> bool:
         """The embedded default: serialised writes instead of exclusion constraints."""
         return self.database_url.startswith("sqlite")
