@@ -91,9 +91,6 @@ class Settings(BaseSettings):
     notify_sms_template_id: str | None = None
     # The bearer token Notify sends with delivery receipts (set the same in Notify's callback settings).
     notify_callback_token: str | None = None
-    # A network send's claim (lease) lasts its sends' deadlines plus this; a drain that died
-    # mid-send leaves its reminders to be sent again (same idempotency key) once it ends.
-    reminder_lease_margin_seconds: float = Field(default=60.0, ge=0)
 
     @field_validator("reminder_offsets", mode="before")
     @classmethod

@@ -48,8 +48,9 @@ def takes_arrays(dialect: str) -> bool:
 
 def insert_ignoring_conflicts(table: Table, dialect: str, index_elements: list[Any] | None = None) -> Insert:
     """``INSERT … ON CONFLICT [(index_elements)] DO NOTHING`` in ``dialect``'s spelling."""
-    module = postgresql if Dialect(dialect) is Dialect.POSTGRESQL else sqlite
-    return module.insert(table).on_conflict_do_nothing(index_elements=index_elements)
+    if Dialect(dialect) is Dialect.POSTGRESQL:
+        return postgresql.insert(table).on_conflict_do_nothing(index_elements=index_elements)
+    return sqlite.insert(table).on_conflict_do_nothing(index_elements=index_elements)
 
 
 SQLITE_PERIOD_FUNCTION = "panda_london_period"

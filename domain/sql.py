@@ -247,4 +247,4 @@ def _constraint_name(exc: IntegrityError) -> str:
         if name:
             return str(name).lower()
         cause = cause.__cause__
-    return _first_line(exc.orig).lower()
+    return _first_line(exc.orig if exc.orig is not None else exc).lower()

@@ -11,10 +11,12 @@ from typing import Any
 
 from litestar import Request, post
 from litestar.di import NamedDependency
+from litestar.exceptions import HTTPException
 from litestar.openapi.spec import OpenAPIMediaType, OpenAPIType, Operation, RequestBody, Schema
 from litestar.status_codes import HTTP_204_NO_CONTENT
 
 from api.access import requires
+from api.guards import is_json
 from api.openapi import PROBLEMS_OPT
 from domain.auth.access import Access
 from domain.config import Settings
@@ -55,7 +57,7 @@ class ReceiptOperation(Operation):
     status_code=HTTP_204_NO_CONTENT,
     guards=[requires(Access.OPEN)],
     tags=["reminders"],
-    opt={PROBLEMS_OPT: [400, 401, 404]},
+    opt={PROBLEMS_OPT: [400, 401, 404, 415]},
     operation_class=ReceiptOperation,
 )
 async def notify_receipt(
@@ -63,4 +65,6 @@ async def notify_receipt(
 ) -> None:
     """Record a delivery receipt on the reminder its ``reference`` names; repeating one changes nothing."""
     check_callback_token(request.headers.get("authorization"), settings.notify_callback_token)
+    if not is_json(request.headers.get("content-type", "")):  # after the token: strangers learn nothing
+        raise HTTPException(status_code=415)
     await record_receipt(sql, await request.body())

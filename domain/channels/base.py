@@ -89,6 +89,10 @@ class Channel:
         """
         raise NotImplementedError
 
+    async def abandon(self) -> None:
+        """A send overran its deadline and was cancelled: drop any connection it may have left half-used."""
+        return None
+
     async def aclose(self) -> None:
         """Release connections held between sends."""
         return None

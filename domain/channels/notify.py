@@ -11,11 +11,11 @@ pass later, so they are retried; 400 (a bad number or address, a missing persona
 
 The client is synchronous (``requests``) and not thread-safe: every call runs in a worker thread
 (``asyncio.to_thread``), one at a time, so the worker's event loop keeps serving; the dispatch
-calls :meth:`NotifyChannel.deliver` with no database transaction open. Each send has one overall
-deadline (``SEND_TIMEOUT_SECONDS``); a send past it is retried on a fresh client, since the
-abandoned thread may still hold the old one. On an HTTP error the client logs the URL and
-Notify's error message, which can quote what was sent: :class:`WithoutNotifyText` keeps only
-the method and status of that line.
+calls :meth:`NotifyChannel.deliver` with no database transaction open and cuts each send off at
+``SEND_TIMEOUT_SECONDS`` (``deliver_by_deadline``); :meth:`NotifyChannel.abandon` then drops the
+client, since the abandoned thread may still be using it, and the next send makes a fresh one.
+On an HTTP error the client logs the URL and Notify's error message, which can quote what was
+sent: :class:`WithoutNotifyText` keeps only the method and status of that line.
 """
 
 from __future__ import annotations
@@ -101,17 +101,17 @@ class NotifyChannel(Channel):
             client = self._client_or_new()
         except (NotifyNotConfigured, AssertionError) as exc:  # the client asserts a well-formed key
             return SendFailure(failure_reason(exc), permanent=True)
-        call = _call(client, message, template)
         try:
-            await asyncio.wait_for(asyncio.to_thread(call), timeout=self.settings.send_timeout_seconds)
-        except TimeoutError as exc:
-            self._client = None  # the abandoned thread may still be using it
-            return SendFailure(failure_reason(exc))
+            await asyncio.to_thread(_call(client, message, template))
         except APIError as exc:
             return classify(exc.status_code)
         except Exception as exc:  # noqa: BLE001  # one bad send must not stop the batch; recorded by type
             return SendFailure(failure_reason(exc))
         return None
+
+    async def abandon(self) -> None:
+        """A send overran its deadline: leave its client to the thread still using it (not thread-safe)."""
+        self._client = None
 
     async def aclose(self) -> None:
         """Close the client's connection pool."""

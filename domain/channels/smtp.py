@@ -123,6 +123,10 @@ class SmtpChannel(Channel):
             self._connection = open_connection(self.settings)
         return self._connection
 
+    async def abandon(self) -> None:
+        """A send overran its deadline: close its connection under it (its thread then fails and ends)."""
+        self._drop()
+
     def _drop(self) -> None:
         connection, self._connection = self._connection, None
         if connection is not None:

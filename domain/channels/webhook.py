@@ -63,14 +63,17 @@ class WebhookChannel(Channel):
             return SendFailure("webhook_url.missing", permanent=True)
         key = str(message.reminder_id)
         try:
-            response = await self._client.post(
+            # Streamed and never read: the status line and headers are the answer, so a receiver
+            # cannot make the worker hold a large or endless response body.
+            async with self._client.stream(
+                "POST",
                 self.settings.webhook_url,
                 json=payload(message),
                 headers={"Idempotency-Key": key, "X-Reminder-Id": key},
-            )
+            ) as response:
+                return classify(response.status_code)
         except httpx.HTTPError as exc:
             return SendFailure(failure_reason(exc))
-        return classify(response.status_code)
 
     async def aclose(self) -> None:
         """Close the connection pool."""

@@ -31,8 +31,6 @@ class Reminder(UUIDAuditBase):
     last_error: Mapped[str | None] = mapped_column(String(200), default=None)
     # Set after a failed send: the reminder is not claimed again before then (back-off).
     next_attempt_at: Mapped[dt.datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)
-    # A network send claimed by a drain: others leave it alone until then (a dead drain's lease expires).
-    leased_until: Mapped[dt.datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)
     # How it went (SPEC §11): chosen at dispatch from the patient's details of that moment.
     medium: Mapped[str | None] = mapped_column(String(8), default=None)
     language: Mapped[str | None] = mapped_column(String(2), default=None)

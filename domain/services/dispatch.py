@@ -7,9 +7,10 @@ disjoint batches. How the send relates to the transaction depends on the channel
   message and outcome commit together or not at all: exactly once;
 - a network channel (``smtp``, ``webhook``, ``notify``) must not hold a transaction (on SQLite,
   the one write lock) while it waits on a server. The claim commits a **lease**
-  (``leased_until``) instead; the send runs with no transaction open; a second short transaction
-  records the outcome. A drain that dies between the two leaves the lease to expire, and the
-  reminder is sent again with the same idempotency key: at least once, never lost.
+  (``next_attempt_at`` moved past the sends' deadlines) instead; each send runs with no
+  transaction open and is cut off at ``SEND_TIMEOUT_SECONDS``; a second short transaction records
+  the outcome. A drain that dies between the two leaves the lease to expire, and the reminder is
+  sent again with the same idempotency key: at least once, never lost.
 
 The medium and language are chosen here, at dispatch, from the patient's details of the moment.
 On SQLite every write transaction is ``BEGIN IMMEDIATE`` (see ``domain.db``), so drains take turns.
@@ -17,6 +18,7 @@ On SQLite every write transaction is ``BEGIN IMMEDIATE`` (see ``domain.db``), so
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import math
 import time
@@ -28,13 +30,13 @@ import structlog
 from sqlalchemy import ColumnElement, RowMapping, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from domain.channels import CHANNELS, Channel, ReminderMessage, open_channel
+from domain.channels import CHANNELS, Channel, Delivery, ReminderMessage, SendFailure, open_channel
 from domain.channels.compose import compose
 from domain.clock import utcnow
 from domain.config import Settings
 from domain.models import Appointment, Clinician, Department, Patient, Reminder, table
 from domain.rules.preferences import Medium
-from domain.rules.reminders import ReminderStatus, SkipReason, reminder_route, skip_reason
+from domain.rules.reminders import ReminderStatus, SkipReason, lease_length, reminder_route, skip_reason
 from domain.services.dispatch_outcomes import lease, record_deliveries, record_skips
 
 REMINDER = table(Reminder)
@@ -72,13 +74,12 @@ CLAIM_COLUMNS = (
 
 
 def due_condition(now: Any) -> ColumnElement[bool]:
-    """Scheduled, due, not held back by a retry's back-off nor leased by a drain sending it."""
+    """Scheduled, due, and not held back by a retry's back-off or a drain's lease."""
     col = REMINDER.c
     return and_(
         col.status == ReminderStatus.SCHEDULED,
         col.due_at <= now,
         or_(col.next_attempt_at.is_(None), col.next_attempt_at <= now),
-        or_(col.leased_until.is_(None), col.leased_until <= now),
     )
 
 
@@ -176,10 +177,21 @@ async def send_claimed(session: AsyncSession, channel: Channel, rows: list[RowMa
     return +outcome
 
 
-def lease_seconds(channel: Channel) -> float:
-    """How long a claimed network send is left alone: every send's deadline, plus a margin."""
-    settings = channel.settings
-    return channel.batch_size * settings.send_timeout_seconds + settings.reminder_lease_margin_seconds
+async def deliver_by_deadline(channel: Channel, messages: list[ReminderMessage]) -> list[Delivery]:
+    """Send each message with one overall deadline (``SEND_TIMEOUT_SECONDS``), outside any transaction.
+
+    A client's own timeouts bound each read, not the whole exchange: a server answering a byte at a
+    time would hold a send for ever. Past the deadline the send counts as a transient failure.
+    """
+    deliveries: list[Delivery] = []
+    for message in messages:
+        try:
+            async with asyncio.timeout(channel.settings.send_timeout_seconds):
+                deliveries.extend(await channel.deliver(None, [message]))
+        except TimeoutError:
+            await channel.abandon()
+            deliveries.append(SendFailure("SendTimeout"))
+    return deliveries
 
 
 async def send_leased(sessions: async_sessionmaker[AsyncSession], channel: Channel) -> tuple[int, Counter[str]]:
@@ -194,9 +206,9 @@ async def send_leased(sessions: async_sessionmaker[AsyncSession], channel: Chann
         now = utcnow()
         prepared = prepare(rows, channel, now)
         outcome = await record_skips(session, prepared.skipped, now)
-        until = now + dt.timedelta(seconds=lease_seconds(channel))
+        until = now + lease_length(channel.settings.send_timeout_seconds, len(rows))
         await lease(session, [m.reminder_id for m in prepared.messages], until, now)
-    deliveries = await channel.deliver(None, prepared.messages)
+    deliveries = await deliver_by_deadline(channel, prepared.messages)
     async with sessions() as session, session.begin():
         outcome.update(
             await record_deliveries(

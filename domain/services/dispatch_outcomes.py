@@ -1,7 +1,8 @@
 """Recording what became of claimed reminders: sent, skipped, retrying or failed, and how they went.
 
 Every update applies only to a reminder still ``scheduled``: one cancelled while its send was in
-flight stays ``cancelled``. Each clears the lease a network send took.
+flight stays ``cancelled``. A network send's lease is ``next_attempt_at`` moved past its deadline;
+an outcome replaces it (``None`` once sent, the back-off after a failure).
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ async def record_skips(session: AsyncSession, skipped: dict[SkipReason, list[Any
     outcome: Counter[str] = Counter()
     for reason, ids in skipped.items():
         await mark(
-            session, ids, status=ReminderStatus.SKIPPED, last_error=reason.value, leased_until=None, updated_at=now
+            session, ids, status=ReminderStatus.SKIPPED, last_error=reason.value, next_attempt_at=None, updated_at=now
         )
         outcome[ReminderStatus.SKIPPED.value] += len(ids)
     return outcome
@@ -40,7 +41,7 @@ async def record_skips(session: AsyncSession, skipped: dict[SkipReason, list[Any
 
 async def lease(session: AsyncSession, ids: list[Any], until: Any, now: Any) -> None:
     """Hold claimed reminders for their send: no other drain claims them before ``until``."""
-    await mark(session, ids, leased_until=until, updated_at=now)
+    await mark(session, ids, next_attempt_at=until, updated_at=now)
 
 
 async def record_deliveries(
@@ -81,7 +82,6 @@ async def _record_sent(session: AsyncSession, sent: list[ReminderMessage], attem
             language=language,
             sent_at=now,
             next_attempt_at=None,
-            leased_until=None,
             last_error=None,
             updated_at=now,
         )
@@ -125,7 +125,6 @@ async def _record_failures(
                 last_error=bindparam("b_error"),
                 medium=bindparam("b_medium"),
                 language=bindparam("b_language"),
-                leased_until=None,
                 updated_at=now,
             )
         )

@@ -2,7 +2,7 @@
 
 Patients gain ``reminder_preference`` (null: the default rule), ``language`` (``en`` for everyone
 so far) and the two flags a permanent delivery failure sets. Reminders record the medium and
-language they went in, the lease of a network send, and the provider's delivery receipt; outbox
+language they went in and the provider's delivery receipt; outbox
 messages record medium and language too.
 
 Revision ID: 0010
@@ -29,7 +29,6 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("email_unusable", sa.Boolean(), server_default=sa.false(), nullable=False))
         batch_op.add_column(sa.Column("phone_unusable", sa.Boolean(), server_default=sa.false(), nullable=False))
     with op.batch_alter_table("reminder", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("leased_until", DateTimeUTC(timezone=True), nullable=True))
         batch_op.add_column(sa.Column("medium", sa.String(length=8), nullable=True))
         batch_op.add_column(sa.Column("language", sa.String(length=2), nullable=True))
         batch_op.add_column(sa.Column("delivery", sa.String(length=32), nullable=True))
@@ -44,7 +43,7 @@ def downgrade() -> None:
         batch_op.drop_column("language")
         batch_op.drop_column("medium")
     with op.batch_alter_table("reminder", schema=None) as batch_op:
-        for column in ("delivered_at", "delivery", "language", "medium", "leased_until"):
+        for column in ("delivered_at", "delivery", "language", "medium"):
             batch_op.drop_column(column)
     with op.batch_alter_table("patient", schema=None) as batch_op:
         for column in ("phone_unusable", "email_unusable", "language", "reminder_preference"):

@@ -10,9 +10,12 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import itertools
 import json
+import os
 import shutil
+import signal
 import subprocess
 import tempfile
 from collections.abc import AsyncIterator
@@ -114,11 +117,14 @@ async def chromium_page(extra_flags: tuple[str, ...] = ()) -> AsyncIterator[Page
     """A fresh headless Chromium with one tab whose console and log are watched."""
     binary = shutil.which("chromium") or shutil.which("chromium-browser")
     assert binary, INSTALL_HINT
-    with tempfile.TemporaryDirectory(prefix="panda-chromium-") as profile:
+    # Chromium's helper processes can still write to the profile for a moment after the browser
+    # exits: the whole process group is killed before the profile goes.
+    with tempfile.TemporaryDirectory(prefix="panda-chromium-", ignore_cleanup_errors=True) as profile:
         process = subprocess.Popen(
             [binary, *CHROMIUM_FLAGS, *extra_flags, f"--user-data-dir={profile}", "about:blank"],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
+            start_new_session=True,
         )
         try:
             endpoint = await _devtools_endpoint(Path(profile) / "DevToolsActivePort", process)
@@ -136,6 +142,8 @@ async def chromium_page(extra_flags: tuple[str, ...] = ()) -> AsyncIterator[Page
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
 
 
 async def _devtools_endpoint(port_file: Path, process: subprocess.Popen[bytes]) -> str:

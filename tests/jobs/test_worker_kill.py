@@ -1,7 +1,7 @@
 """A real worker killed with ``kill -9`` in the middle of an import: the job still ends exactly right,
 whether a worker starts again or another one was running all along.
 
-PostgreSQL, Redis (database 6 of the machine's server, flushed before and after) and real
+PostgreSQL, Redis (this test process's database of the machine's server, flushed before and after) and real
 prefork workers; the API runs in-process and hands the job to them through Redis.
 """
 
@@ -21,14 +21,13 @@ from api.app import create_app
 from bench.job_data import write_patient_csv
 from domain.config import Settings
 from domain.db import make_engine
-from tests.worker.conftest import flushed_redis_db
+from tests.worker.conftest import _redis_db, flushed_redis_db
 from tests.worker.processes import Process, start_beat, start_worker
 
 pytestmark = pytest.mark.slow
 
-ROWS = 20_000
-CHUNK_ROWS = 50  # many small chunks, so that the kill lands in the middle of the job
-REDIS_DB = 6
+ROWS = 5_000
+CHUNK_ROWS = 50  # a hundred small chunks, so that the kill lands in the middle of the job
 FINISH_SECONDS = 180.0
 TABLES = ("job_key", "job_error", "job_chunk", "job", "outbox_message", "reminder", "appointment", "patient")
 
@@ -44,8 +43,8 @@ def workers() -> Iterator[list[Process]]:
 
 @pytest.fixture
 def jobs_broker() -> Iterator[str]:
-    """Redis database 6, emptied before and after."""
-    yield from flushed_redis_db(REDIS_DB)
+    """This test process's Redis database, emptied before and after."""
+    yield from flushed_redis_db(_redis_db())
 
 
 @pytest.fixture

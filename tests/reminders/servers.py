@@ -62,12 +62,19 @@ class WebhookRecorder:
     requests: list[tuple[dict[str, str], dict[str, Any]]] = field(default_factory=list)
     statuses: list[int] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    # Cleared: each request waits (up to 60 s) for it to be set before it is answered, as a slow receiver.
+    release: threading.Event = field(default_factory=lambda: _set(threading.Event()))
 
     def answer(self, headers: dict[str, str], body: dict[str, Any]) -> int:
         """Record the request and pick the reply status."""
         with self.lock:
             self.requests.append((headers, body))
             return self.statuses.pop(0) if self.statuses else 202
+
+
+def _set(event: threading.Event) -> threading.Event:
+    event.set()
+    return event
 
 
 @contextmanager
@@ -79,6 +86,7 @@ def webhook_server() -> Iterator[tuple[WebhookRecorder, str]]:
         def do_POST(self) -> None:
             body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
             status = recorder.answer({k.lower(): v for k, v in self.headers.items()}, body)
+            recorder.release.wait(timeout=60)
             self.send_response(status)
             self.send_header("Content-Length", "0")
             self.end_headers()
@@ -92,5 +100,6 @@ def webhook_server() -> Iterator[tuple[WebhookRecorder, str]]:
     try:
         yield recorder, f"http://127.0.0.1:{server.server_address[1]}/notify"
     finally:
+        recorder.release.set()
         server.shutdown()
         server.server_close()

@@ -47,7 +47,7 @@ async def test_an_email_patient_gets_one_email_keyed_and_personalised(
     assert fields["clinician"].startswith("Dr Seed ")
     state = (await reminder_states(sessions))[seeded.reminder_ids[0]]
     assert (state["status"], state["attempts"], state["medium"], state["language"]) == ("sent", 1, "email", "en")
-    assert state["leased_until"] is None
+    assert state["next_attempt_at"] is None
 
 
 async def test_an_sms_patient_gets_a_short_text_on_the_sms_template(
@@ -134,7 +134,7 @@ async def test_a_refusal_fails_the_reminder_at_once(
 
     state = (await reminder_states(sessions))[seeded.reminder_ids[0]]
     assert (state["status"], state["attempts"], state["last_error"]) == ("failed", 1, f"notify {status}")
-    assert (state["medium"], state["language"], state["leased_until"]) == ("email", "en", None)
+    assert (state["medium"], state["language"], state["next_attempt_at"]) == ("email", "en", None)
     assert notify.accepted == []
 
 
@@ -167,10 +167,10 @@ async def test_a_dead_drains_lease_expires_and_the_reminder_goes_again(
     seeded = await seed_due_reminders(sessions, 1, channel="notify", email="ann@example.org")
     table = Reminder.__table__
     async with sessions() as session, session.begin():
-        await session.execute(update(table).values(leased_until=utcnow() + dt.timedelta(minutes=5)))
+        await session.execute(update(table).values(next_attempt_at=utcnow() + dt.timedelta(minutes=5)))
     assert await drain(sessions, "notify", notify_settings, BUDGET) == {}
     async with sessions() as session, session.begin():
-        await session.execute(update(table).values(leased_until=utcnow() - dt.timedelta(seconds=1)))
+        await session.execute(update(table).values(next_attempt_at=utcnow() - dt.timedelta(seconds=1)))
 
     assert await drain(sessions, "notify", notify_settings, BUDGET) == {"sent": 1}
     assert [n.reference for n in notify.accepted] == [str(seeded.reminder_ids[0])]

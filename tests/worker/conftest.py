@@ -1,8 +1,9 @@
 """Fixtures for tests with real Celery workers on Redis and the session's PostgreSQL database.
 
-Redis: ``PANDA_TEST_REDIS_URL`` (default ``redis://127.0.0.1:6379``), on database 5 (plus the
-pytest-xdist worker's number), flushed before and after each test; the server itself is never
-stopped. Tests that restart Redis start their own server on another port.
+Redis: ``PANDA_TEST_REDIS_URL`` (default ``redis://127.0.0.1:6379``), on database
+``PANDA_TEST_REDIS_FIRST_DB`` (default 5) plus the pytest-xdist worker's number, flushed before and
+after each test; the server itself is never stopped. Tests that restart Redis start their own
+server on another port.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from domain.db import make_engine
 from tests.worker.processes import BEAT_READY, WORKER_READY, Process, start_beat, start_worker
 
 REDIS_SERVER = os.environ.get("PANDA_TEST_REDIS_URL", "redis://127.0.0.1:6379")
-FIRST_TEST_DB = 5
+FIRST_TEST_DB = int(os.environ.get("PANDA_TEST_REDIS_FIRST_DB", "5"))
 TABLES = ("outbox_message", "reminder", "appointment", "patient", "clinician", "department")
 
 

@@ -68,7 +68,6 @@ def notify_env(settings: Settings, **extra: str) -> dict[str, str]:
         NOTIFY_SMS_TEMPLATE_ID=SMS_TEMPLATE,
         REMINDER_RETRY_SECONDS="0.5",
         REMINDER_RETRY_MAX_SECONDS="1",
-        REMINDER_LEASE_MARGIN_SECONDS="2",
         SEND_TIMEOUT_SECONDS="5",
         **extra,
     )
