@@ -20,6 +20,7 @@ from api.authentication import authentication, make_authenticator
 from api.controllers.analytics import AnalyticsController
 from api.controllers.appointments import AppointmentController
 from api.controllers.audit import AuditController
+from api.controllers.callbacks import notify_receipt
 from api.controllers.directory import DirectoryController
 from api.controllers.fhir import FhirController
 from api.controllers.health import HealthController
@@ -75,6 +76,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             DirectoryController,
             HealthController,
             ReminderController,
+            notify_receipt,
             AnalyticsController,
             InsightController,
             FhirController,

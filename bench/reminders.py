@@ -1,12 +1,15 @@
-"""Reminder throughput: due reminders through the ``outbox`` channel beside a no-op task's drain rate.
+"""Reminder throughput: due reminders through the ``outbox`` and ``notify`` channels beside a no-op task.
 
-    uv run python -m bench.reminders [--reminders 10000] [--concurrency 2] [--rounds 2]
+    uv run python -m bench.reminders [--reminders 10000] [--concurrency 2] [--rounds 2] [--notify 1000]
 
 One Celery worker (prefork, ``--concurrency``) on Redis (``BENCH_REDIS_URL``, default database 14
 of the local server, flushed) and a scratch PostgreSQL database (``BENCH_POSTGRES_DSN``). First
 ``--reminders`` no-op tasks drain from a full queue; then, ``--rounds`` times, as many due
 reminders are stored and one dispatch is sent. Prints tasks or reminders per second and the
-worker's memory (resident now, and the largest peak of one process) after each run.
+worker's memory (resident now, and the largest peak of one process) after each run. Last,
+``--notify`` due reminders go through the ``notify`` channel (GOV.UK Notify's client, one send
+per claim, leased, outside any transaction) to the Notify test double on loopback, which checks
+each request's JWT and body as Notify does.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ import subprocess
 import sys
 import time
 import uuid
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,6 +30,7 @@ import asyncpg
 import redis
 
 from bench.harness import ROOT, scratch_database, valid_nhs_numbers
+from tests.reminders.notify_double import API_KEY, EMAIL_TEMPLATE, SMS_TEMPLATE, NotifyDouble, notify_double
 
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
 QUEUE = "panda"
@@ -44,6 +49,16 @@ class Row:
     @property
     def rate(self) -> float:
         return self.items / self.seconds
+
+
+def notify_env(double: NotifyDouble) -> dict[str, str]:
+    """The worker's settings for the notify channel, pointed at the double."""
+    return {
+        "NOTIFY_API_KEY": API_KEY,
+        "NOTIFY_BASE_URL": double.url,
+        "NOTIFY_EMAIL_TEMPLATE_ID": EMAIL_TEMPLATE,
+        "NOTIFY_SMS_TEMPLATE_ID": SMS_TEMPLATE,
+    }
 
 
 def worker_memory(pid: int) -> tuple[float, float]:
@@ -82,7 +97,7 @@ def drain_noop(app: object, broker: redis.Redis, count: int, worker: subprocess.
     return (time.perf_counter() - started) * count / max(remaining, 1)
 
 
-async def seed(dsn: str, count: int, first: int) -> None:
+async def seed(dsn: str, count: int, first: int, channel: str = "outbox") -> None:
     """``count`` patients with an e-mail, each with a future appointment and a reminder due now."""
     now = dt.datetime.now(dt.UTC)
     connection = await asyncpg.connect(dsn)
@@ -113,7 +128,7 @@ async def seed(dsn: str, count: int, first: int) -> None:
                 (appointment, row["id"], clinician, department, "active", start, start + dt.timedelta(minutes=15), 15,
                  "SW1A 1AA", now, now)
             )  # fmt: skip
-            reminders.append((uuid.uuid4(), appointment, now, "outbox", "scheduled", 0, now, now))
+            reminders.append((uuid.uuid4(), appointment, now, channel, "scheduled", 0, now, now))
         await connection.copy_records_to_table(
             "appointment",
             records=appointments,
@@ -138,12 +153,18 @@ async def sent_count(dsn: str) -> int:
         await connection.close()
 
 
-def send_reminders(app: object, dsn: str, count: int, already_sent: int) -> float:
-    """Seconds from one dispatch until ``count`` more reminders are sent."""
-    started = time.perf_counter()
+def send_reminders(app: object, dsn: str, count: int, already_sent: int, every: float | None = None) -> float:
+    """Seconds from one dispatch until ``count`` more reminders are sent.
+
+    ``every``: dispatch again this often, as the scheduler would, for a run longer than one drain's budget.
+    """
+    started = last = time.perf_counter()
     app.send_task("panda.reminders.dispatch")  # type: ignore[attr-defined]
     while asyncio.run(sent_count(dsn)) < already_sent + count:
         time.sleep(0.02)
+        if every is not None and time.perf_counter() - last >= every:
+            app.send_task("panda.reminders.dispatch")  # type: ignore[attr-defined]
+            last = time.perf_counter()
     return time.perf_counter() - started
 
 
@@ -152,7 +173,15 @@ def main() -> None:
     parser.add_argument("--reminders", type=int, default=10_000)
     parser.add_argument("--concurrency", type=int, default=2)
     parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--notify", type=int, default=1000, help="reminders through the notify channel (0: none)")
     args = parser.parse_args()
+    with ExitStack() as stack:
+        double = stack.enter_context(notify_double()) if args.notify else None
+        run(args, double)
+
+
+def run(args: argparse.Namespace, double: NotifyDouble | None) -> None:
+    """The runs, one worker throughout; ``double`` receives the notify channel's sends."""
     broker = redis.Redis.from_url(REDIS_URL)
     broker.flushdb()
     with scratch_database("panda_bench_reminders") as dsn:
@@ -161,6 +190,7 @@ def main() -> None:
             "DATABASE_URL": dsn.replace("postgresql://", "postgresql+asyncpg://", 1),
             "BROKER_URL": REDIS_URL,
             "LOG_LEVEL": "WARNING",
+            **(notify_env(double) if double else {}),
         }
         os.environ.update(BROKER_URL=REDIS_URL)
         from domain.config import Settings
@@ -183,11 +213,17 @@ def main() -> None:
                 seconds = send_reminders(app, dsn, args.reminders, round_number * args.reminders)
                 rows.append(Row(f"reminders, round {round_number + 1}", args.reminders, seconds,
                                 *worker_memory(worker.pid)))  # fmt: skip
+            if double:
+                first = args.rounds * args.reminders
+                asyncio.run(seed(dsn, args.notify, first, channel="notify"))
+                seconds = send_reminders(app, dsn, args.notify, first, every=1.0)
+                assert len(double.accepted) == args.notify and not double.refused, "every send accepted once"
+                rows.append(Row("notify channel", args.notify, seconds, *worker_memory(worker.pid)))
         finally:
             worker.terminate()
             worker.wait(timeout=30)
             broker.flushdb()
-    print(f"\nOne worker, prefork concurrency {args.concurrency}, Redis broker, PostgreSQL, outbox channel\n")
+    print(f"\nOne worker, prefork concurrency {args.concurrency}, Redis broker, PostgreSQL, outbox then notify\n")
     header = ("run", "items", "seconds", "per second", "× no-op", "worker RSS MB", "peak MB")
     print("{:<22} {:>7} {:>8} {:>11} {:>8} {:>14} {:>8}".format(*header))
     baseline = rows[0].rate

@@ -32,7 +32,7 @@ class Settings(BaseSettings):
     # first, a request sent on the dying connection would be lost to a reset.
     keep_alive_seconds: int = Field(default=75, ge=1)
     reminder_offsets: Annotated[tuple[int, ...], NoDecode] = (24 * 60, 2 * 60)
-    reminder_channel: Literal["outbox", "smtp", "webhook"] = "outbox"
+    reminder_channel: Literal["outbox", "smtp", "webhook", "notify"] = "outbox"
     scheduler_interval: float = Field(default=30.0, gt=0)
     max_json_body_bytes: int = 1024 * 1024
     max_upload_bytes: int = 512 * 1024 * 1024
@@ -94,6 +94,15 @@ class Settings(BaseSettings):
     # How old the in-process copy of the API keys may grow: created and revoked keys take effect within it.
     api_key_refresh_seconds: float = Field(default=2.0, gt=0, le=5)
 
+    # --- GOV.UK Notify (domain/channels/notify.py, api/controllers/callbacks.py) ---
+    # The API key as Notify issues it: ``{key name}-{service id}-{secret}``.
+    notify_api_key: str | None = None
+    notify_base_url: str = "https://api.notifications.service.gov.uk"
+    notify_email_template_id: str | None = None
+    notify_sms_template_id: str | None = None
+    # The bearer token Notify sends with delivery receipts (set the same in Notify's callback settings).
+    notify_callback_token: str | None = None
+
     @field_validator("reminder_offsets", mode="before")
     @classmethod
     def _parse_offsets(cls, value: object) -> tuple[int, ...]:
@@ -125,6 +134,17 @@ class Settings(BaseSettings):
         if self.auth_mode is not None:
             return self.auth_mode == "on"
         return not is_loopback(self.host)
+
+    @property
+    def missing_notify_settings(self) -> list[str]:
+        """The settings the ``notify`` channel needs that are unset (its reminders would all fail)."""
+        needed = {
+            "NOTIFY_API_KEY": self.notify_api_key,
+            "NOTIFY_EMAIL_TEMPLATE_ID": self.notify_email_template_id,
+            "NOTIFY_SMS_TEMPLATE_ID": self.notify_sms_template_id,
+            "NOTIFY_CALLBACK_TOKEN": self.notify_callback_token,
+        }
+        return [name for name, value in needed.items() if not value]
 
     @property
     def is_sqlite(self) -> bool:

@@ -28,6 +28,9 @@ APPOINTMENT_STATUS = {
     Status.MISSED: "noshow",
 }
 _PLACE_ID = "place"
+# Patient.communication.language is bound to BCP 47 tags (all languages value set).
+LANGUAGE_SYSTEM = "urn:ietf:bcp:47"
+LANGUAGE_NAMES = {"en": "English", "cy": "Welsh"}
 
 
 def nhs_number_identifier(nhs_number: str) -> dict[str, str]:
@@ -53,6 +56,10 @@ def patient_resource(row: Mapping[str, Any]) -> dict[str, Any]:
     ]
     if telecom:
         resource["telecom"] = telecom
+    language = row.get("language") or "en"
+    coding = {"system": LANGUAGE_SYSTEM, "code": language, "display": LANGUAGE_NAMES.get(language, language)}
+    # The language reminders are written in: the patient's preferred language of communication.
+    resource["communication"] = [{"language": {"coding": [coding]}, "preferred": True}]
     return resource
 
 

@@ -16,6 +16,15 @@ from pydantic_core import PydanticCustomError
 
 from domain import rules
 from domain.errors import FieldError, InvalidInput, RuleViolation
+from domain.rules.delivery import DeliveryStatus, parse_delivery_status
+from domain.rules.preferences import (
+    DEFAULT_LANGUAGE,
+    Language,
+    ReminderPreference,
+    check_reminder_contact,
+    parse_language,
+    parse_reminder_preference,
+)
 from domain.rules.status import Status, parse_status
 
 
@@ -59,6 +68,12 @@ Clinician = Annotated[
 Department = Annotated[
     str, _checked(lambda v: rules.normalise_entity_name(v, rule="department")), _string({"minLength": 1})
 ]
+Preference = Annotated[
+    ReminderPreference,
+    _checked(parse_reminder_preference),
+    _string({"enum": [p.value for p in ReminderPreference]}),
+]
+LanguageCode = Annotated[Language, _checked(parse_language), _string({"enum": [lang.value for lang in Language]})]
 AppointmentId = Annotated[uuid.UUID, _checked(_uuid), _string({"format": "uuid"})]
 
 
@@ -67,6 +82,25 @@ class _Input(BaseModel):
 
 
 M = TypeVar("M", bound=_Input)
+
+DeliveryField = Annotated[
+    DeliveryStatus, _checked(parse_delivery_status), _string({"enum": [d.value for d in DeliveryStatus]})
+]
+
+
+class NotifyReceipt(_Input):
+    """GOV.UK Notify's delivery receipt (callback body); fields Notify adds later are ignored."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    id: str
+    reference: str | None = None
+    to: str | None = None
+    status: DeliveryField
+    created_at: Instant | None = None
+    completed_at: Instant | None = None
+    sent_at: Instant | None = None
+    notification_type: str | None = None
 
 
 class PatientCreate(_Input):
@@ -78,13 +112,15 @@ class PatientCreate(_Input):
     postcode: Postcode
     email: Email | None = None
     phone: Phone | None = None
+    reminder_preference: Preference | None = None
+    language: LanguageCode = DEFAULT_LANGUAGE
 
 
 class PatientUpdate(_Input):
     """A partial update; ``nhs_number`` is accepted only to refuse it clearly."""
 
     # Left out, these stay as they are; sent as ``null`` they are refused (400 ``field.required``).
-    REFUSES_NULL: ClassVar[tuple[str, ...]] = ("name", "date_of_birth", "postcode")
+    REFUSES_NULL: ClassVar[tuple[str, ...]] = ("name", "date_of_birth", "postcode", "language")
     # Identity: may be sent again unchanged, never changed.
     IDENTITY: ClassVar[dict[str, tuple[Callable[[Any], Any], str]]] = {
         "nhs_number": (rules.normalise_nhs_number, "nhs_number.immutable"),
@@ -96,6 +132,9 @@ class PatientUpdate(_Input):
     postcode: Postcode | None = None
     email: Email | None = None
     phone: Phone | None = None
+    # ``null`` goes back to the default rule (e-mail, else SMS to a UK mobile).
+    reminder_preference: Preference | None = None
+    language: LanguageCode | None = None
 
 
 class AppointmentCreate(_Input):
@@ -155,6 +194,30 @@ def field_errors(exc: ValidationError) -> list[FieldError]:
             code = "field.type"
         errors.append(FieldError(field=field, code=code, params=dict(error.get("ctx") or {})))
     return errors
+
+
+def stored_patient_values(values: Mapping[str, Any], *, partial: bool = False) -> dict[str, Any]:
+    """Input values as the ``patient`` table stores them: choices as plain text, defaults filled in."""
+    stored = dict(values) if partial else {"email": None, "phone": None, "reminder_preference": None, **values}
+    for choice in ("reminder_preference", "language"):
+        if stored.get(choice) is not None:
+            stored[choice] = str(stored[choice].value if hasattr(stored[choice], "value") else stored[choice])
+    if not partial:
+        stored.setdefault("language", "en")
+        stored.update(email_unusable=False, phone_unusable=False)
+    return stored
+
+
+def check_patient_contact(patient: Mapping[str, Any]) -> None:
+    """A patient's reminder preference must be reachable: 400 naming the contact detail it needs.
+
+    Every door applies it to the patient as it will be stored (a create, or an update merged
+    with the stored row), so a preference can never point at a missing or non-mobile number.
+    """
+    try:
+        check_reminder_contact(patient.get("reminder_preference"), patient.get("email"), patient.get("phone"))
+    except RuleViolation as exc:
+        raise InvalidInput([FieldError(exc.code.split(".")[0], exc.code)]) from None
 
 
 def parse_input(model: type[M], data: bytes | str | dict[str, Any]) -> M:

@@ -133,7 +133,20 @@ MESSAGES: dict[str, str] = {
     "key.not_found": _("No live key has this name or id."),
     "audit_event.not_found": _("No such audit event."),
     "reminder.subject": _("Appointment reminder"),
-    "reminder.body": _("You have an appointment on {when} with {department} ({postcode})."),
+    "reminder.body": _(
+        "Dear {name}, this is a reminder of your appointment on {when} with {clinician} ({department}) at "
+        "{postcode}. If you cannot attend, please contact us to cancel or rearrange it."
+    ),
+    "reminder_preference.invalid": _("Reminders can be sent by one of: {allowed}."),
+    "language.invalid": _("The language must be one of: {allowed}."),
+    "email.required_for_reminders": _("Reminders by e-mail need an e-mail address."),
+    "phone.not_uk_mobile": _("Reminders by SMS need a UK mobile phone number."),
+    "callback.unauthorised": _("The callback's bearer token is missing or wrong."),
+    "reminder.not_found": _("No reminder has this reference."),
+    "delivery.invalid": _("The delivery status must be one of: {allowed}."),
+    "reminder.sms": _(
+        "Appointment reminder: {when}, {department}, {postcode}. If you cannot attend, please contact us."
+    ),
 }
 
 TITLES: dict[int, str] = {

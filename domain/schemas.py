@@ -21,6 +21,10 @@ class PatientView(msgspec.Struct):
     postcode: str
     email: str | None
     phone: str | None
+    reminder_preference: str | None
+    language: str
+    # Contact details a provider reported permanently failing (``email``, ``phone``): ask for new ones.
+    undeliverable: list[str]
     created_at: str
     updated_at: str
 
@@ -58,6 +62,10 @@ class ReminderView(msgspec.Struct):
     status: str
     attempts: int
     sent_at: str | None
+    medium: str | None
+    language: str | None
+    delivery: str | None
+    delivered_at: str | None
 
 
 class OutboxMessageView(msgspec.Struct):
@@ -69,6 +77,8 @@ class OutboxMessageView(msgspec.Struct):
     recipient: str
     subject: str
     body: str
+    medium: str | None
+    language: str | None
     created_at: str
 
 
@@ -90,6 +100,9 @@ def patient_view(row: Mapping[str, Any]) -> PatientView:
         postcode=row["postcode"],
         email=row["email"],
         phone=row["phone"],
+        reminder_preference=row["reminder_preference"],
+        language=row["language"],
+        undeliverable=[detail for detail in ("email", "phone") if row[f"{detail}_unusable"]],
         created_at=to_utc_iso(row["created_at"]),
         updated_at=to_utc_iso(row["updated_at"]),
     )
@@ -121,6 +134,10 @@ def reminder_view(row: Mapping[str, Any]) -> ReminderView:
         status=row["status"],
         attempts=row["attempts"],
         sent_at=to_utc_iso(row["sent_at"]) if row["sent_at"] is not None else None,
+        medium=row["medium"],
+        language=row["language"],
+        delivery=row["delivery"],
+        delivered_at=to_utc_iso(row["delivered_at"]) if row["delivered_at"] is not None else None,
     )
 
 
@@ -133,5 +150,7 @@ def outbox_message_view(row: Mapping[str, Any]) -> OutboxMessageView:
         recipient=row["recipient"],
         subject=row["subject"],
         body=row["body"],
+        medium=row["medium"],
+        language=row["language"],
         created_at=to_utc_iso(row["created_at"]),
     )

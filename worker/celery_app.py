@@ -14,6 +14,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
+import structlog
 from celery import Celery
 from celery.exceptions import Ignore, Reject, Retry, SoftTimeLimitExceeded
 from celery.signals import setup_logging, worker_process_init, worker_process_shutdown
@@ -138,7 +139,13 @@ def panda_task(**options: Any) -> Callable[[Callable[..., Any]], Any]:
 def _configure_worker_logging(**_kwargs: Any) -> None:
     """Celery leaves logging alone when this signal has a receiver: its records and ours share one
     text-free JSON rendering (``domain.logs``), in the worker, its pool processes and beat."""
-    configure_logging(get_settings())
+    settings = get_settings()
+    configure_logging(settings)
+    if settings.reminder_channel == "notify" and settings.missing_notify_settings:
+        # Names of settings only, never their values.
+        structlog.get_logger("panda.reminders").warning(
+            "notify.not_configured", missing=settings.missing_notify_settings
+        )
 
 
 class _ProcessResources:

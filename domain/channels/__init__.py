@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from domain.channels.base import Channel, Delivery, ReminderMessage, SendFailure
+from domain.channels.notify import NotifyChannel
 from domain.channels.outbox import OutboxChannel
 from domain.channels.smtp import SmtpChannel
 from domain.channels.webhook import WebhookChannel
@@ -20,6 +21,7 @@ CHANNELS: dict[str, type[Channel]] = {
     "outbox": OutboxChannel,
     "smtp": SmtpChannel,
     "webhook": WebhookChannel,
+    "notify": NotifyChannel,
 }
 
 

@@ -4,25 +4,43 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import ClassVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.config import Settings
+from domain.rules.preferences import Language, Medium
 
 
 @dataclass(frozen=True)
 class ReminderMessage:
-    """One reminder ready to go: who it is for and what it says (patient data: never log it)."""
+    """One reminder ready to go: who it is for and what it says (patient data: never log it).
+
+    ``recipient`` is the e-mail address or the phone number, as ``medium`` says; ``subject`` and
+    ``body`` are PANDA's own text in the patient's ``language``; ``personalisation`` holds the
+    same facts one by one (name, time, place, clinician, department) for a provider's template.
+    """
 
     reminder_id: uuid.UUID
     appointment_id: uuid.UUID | None
     starts_at: dt.datetime
-    email: str | None
-    phone: str | None
+    medium: Medium
+    language: Language
+    recipient: str
     subject: str
     body: str
+    personalisation: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def email(self) -> str | None:
+        """The address, when this message goes by e-mail."""
+        return self.recipient if self.medium is Medium.EMAIL else None
+
+    @property
+    def phone(self) -> str | None:
+        """The number, when this message goes by SMS."""
+        return self.recipient if self.medium is Medium.SMS else None
 
 
 @dataclass(frozen=True)
@@ -41,9 +59,11 @@ Delivery = SendFailure | None
 
 
 class Channel:
-    """Base of the channels; subclasses implement :meth:`recipient` and :meth:`deliver`."""
+    """Base of the channels; subclasses declare their :attr:`media` and implement :meth:`deliver`."""
 
     name: ClassVar[str]
+    # The media this channel can carry; a reminder whose patient's medium is another is skipped.
+    media: ClassVar[frozenset[Medium]] = frozenset(Medium)
     # Reminders claimed per database transaction. A channel writing in that transaction (the
     # outbox) takes many; one sending over the network takes one, so a crash repeats at most one.
     transactional: ClassVar[bool] = False
@@ -61,14 +81,11 @@ class Channel:
         """How many reminders one claim takes for this channel, as configured."""
         return self.claim_size(self.settings)
 
-    def recipient(self, email: str | None, phone: str | None) -> str | None:
-        """Where this channel would deliver; ``None`` means the patient cannot be reached by it."""
-        raise NotImplementedError
-
     async def deliver(self, session: AsyncSession | None, messages: list[ReminderMessage]) -> list[Delivery]:
         """Send each message; one outcome per message, in order. Must not raise for one bad send.
 
-        ``session`` is the claiming transaction for a ``transactional`` channel, ``None`` otherwise.
+        A ``transactional`` channel gets the claiming transaction's session and writes in it; the
+        others get ``None``: they send with no transaction open (see ``domain.services.dispatch``).
         """
         raise NotImplementedError
 

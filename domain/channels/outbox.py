@@ -1,6 +1,7 @@
 """The ``outbox`` channel: the message is recorded in the database, readable through the API.
 
-It stands in for delivery to the patient's e-mail or phone, so a patient with neither is skipped.
+It stands in for delivery to the patient's e-mail or phone (the medium and language chosen for
+them are recorded with it), so a patient who cannot be reached, or opted out, is skipped.
 The outbox row is written in the same transaction that marks the reminder sent, and
 ``reminder_id`` is unique: a reminder lands in the outbox exactly once. Each row records the
 patient its appointment belongs to at that moment, so erasure finds every message quoting
@@ -44,10 +45,6 @@ class OutboxChannel(Channel):
     name = "outbox"
     transactional = True
 
-    def recipient(self, email: str | None, phone: str | None) -> str | None:
-        """The patient's e-mail address, else their phone number."""
-        return email or phone
-
     async def deliver(self, session: AsyncSession | None, messages: list[ReminderMessage]) -> list[Delivery]:
         """One multi-row insert for the whole batch."""
         if not messages:
@@ -60,7 +57,9 @@ class OutboxChannel(Channel):
                 "reminder_id": message.reminder_id,
                 "appointment_id": message.appointment_id,
                 "of_appointment": message.appointment_id,
-                "recipient": self.recipient(message.email, message.phone),
+                "recipient": message.recipient,
+                "medium": message.medium.value,
+                "language": message.language.value,
                 "subject": message.subject,
                 "body": message.body,
                 "created_at": now,

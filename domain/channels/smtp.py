@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.channels.base import Channel, Delivery, ReminderMessage, SendFailure, failure_reason
 from domain.config import Settings
+from domain.rules.preferences import Medium
 
 MESSAGE_ID_DOMAIN = "reminders.panda"
 PERMANENT_SMTP_CODES = range(500, 600)
@@ -101,11 +102,8 @@ class SmtpChannel(Channel):
     """Sends from ``SMTP_SENDER`` through ``SMTP_HOST:SMTP_PORT``: TLS per ``SMTP_TLS``, then login if configured."""
 
     name = "smtp"
+    media = frozenset({Medium.EMAIL})  # a patient whose reminders go by SMS is skipped
     _connection: smtplib.SMTP | None = None
-
-    def recipient(self, email: str | None, phone: str | None) -> str | None:
-        """Only an e-mail address will do."""
-        return email
 
     async def deliver(self, session: AsyncSession | None, messages: list[ReminderMessage]) -> list[Delivery]:
         """Send each message in a thread: smtplib blocks."""

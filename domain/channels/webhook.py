@@ -29,6 +29,8 @@ def payload(message: ReminderMessage) -> dict[str, Any]:
         "appointment_start": to_utc_iso(message.starts_at),
         "email_address": message.email,
         "phone_number": message.phone,
+        "medium": message.medium.value,
+        "language": message.language.value,
         "subject": message.subject,
         "body": message.body,
     }
@@ -51,10 +53,6 @@ class WebhookChannel(Channel):
         super().__init__(settings)
         headers = {"Authorization": f"Bearer {settings.webhook_token}"} if settings.webhook_token else {}
         self._client = httpx.AsyncClient(timeout=settings.send_timeout_seconds, headers=headers)
-
-    def recipient(self, email: str | None, phone: str | None) -> str | None:
-        """The gateway can use either the phone number or the e-mail address."""
-        return phone or email
 
     async def deliver(self, session: AsyncSession | None, messages: list[ReminderMessage]) -> list[Delivery]:
         """POST each message; network errors are transient, a missing URL is permanent."""

@@ -26,11 +26,24 @@ from domain.rules.dates import today_in_london
 from domain.sql import Query, SqlRunner
 
 PATIENT = cast("Table", Patient.__table__)
-COLUMNS = ("nhs_number", "name", "name_search", "date_of_birth", "postcode", "email", "phone")
+COLUMNS = (
+    "nhs_number",
+    "name",
+    "name_search",
+    "date_of_birth",
+    "postcode",
+    "email",
+    "phone",
+    "reminder_preference",
+    "language",
+)
 INSERT_PATIENTS_PG = """
-INSERT INTO patient (nhs_number, name, name_search, date_of_birth, postcode, email, phone, created_at, updated_at)
-SELECT r.*, $8, $8 FROM unnest(
-    $1::text[], $2::text[], $3::text[], $4::date[], $5::text[], $6::text[], $7::text[]
+INSERT INTO patient (
+    nhs_number, name, name_search, date_of_birth, postcode, email, phone, reminder_preference, language,
+    created_at, updated_at
+)
+SELECT r.*, $10, $10 FROM unnest(
+    $1::text[], $2::text[], $3::text[], $4::date[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[]
 ) AS r ON CONFLICT (nhs_number) DO NOTHING
 """
 # Built from constant SQL only.

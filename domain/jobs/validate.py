@@ -14,10 +14,16 @@ from typing import Any
 
 from domain import rules
 from domain.errors import FieldError, InvalidInput, RuleViolation
-from domain.inputs import AppointmentCreate, PatientCreate, parse_input
+from domain.inputs import AppointmentCreate, PatientCreate, check_patient_contact, parse_input, stored_patient_values
+from domain.rules.preferences import parse_language, parse_reminder_preference
 
 PATIENT_REQUIRED = frozenset({"nhs_number", "name", "date_of_birth", "postcode"})
-PATIENT_OPTIONAL = {"email": rules.normalise_email, "phone": rules.normalise_phone}
+PATIENT_OPTIONAL = {
+    "email": rules.normalise_email,
+    "phone": rules.normalise_phone,
+    "reminder_preference": parse_reminder_preference,
+    "language": parse_language,
+}
 PATIENT_FIELDS = PATIENT_REQUIRED | PATIENT_OPTIONAL.keys()
 
 
@@ -38,12 +44,22 @@ def check_patient(row: Mapping[str, Any], today: dt.date) -> dict[str, Any] | li
         except RuleViolation:
             pass
         else:
-            return values
+            return _reachable({name: value for name, value in values.items() if value is not None})
     try:
         model = parse_input(PatientCreate, dict(row))
     except InvalidInput as exc:
         return exc.errors
-    return {"email": None, "phone": None, **model.model_dump()}
+    return _reachable(model.model_dump())
+
+
+def _reachable(values: dict[str, Any]) -> dict[str, Any] | list[FieldError]:
+    """The row as stored, if its reminder preference can be honoured (the API's rule), else its error."""
+    stored = stored_patient_values(values)
+    try:
+        check_patient_contact(stored)
+    except InvalidInput as exc:
+        return exc.errors
+    return stored
 
 
 def check_appointment(row: Mapping[str, Any]) -> AppointmentCreate | list[FieldError]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from advanced_alchemy.base import IdentityAuditBase
-from sqlalchemy import Date, String
+from sqlalchemy import Boolean, Date, String, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 
@@ -22,3 +22,9 @@ class Patient(IdentityAuditBase):
     postcode: Mapped[str] = mapped_column(String(8), index=True)
     email: Mapped[str | None] = mapped_column(String(320), default=None)
     phone: Mapped[str | None] = mapped_column(String(20), default=None)
+    # SPEC §11: ``email``, ``sms``, ``none`` (opted out); null applies the default rule at dispatch.
+    reminder_preference: Mapped[str | None] = mapped_column(String(8), default=None)
+    language: Mapped[str] = mapped_column(String(2), default="en", server_default="en")
+    # Set by a ``permanent-failure`` delivery receipt; cleared when the detail changes.
+    email_unusable: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    phone_unusable: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())

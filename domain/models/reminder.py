@@ -31,6 +31,12 @@ class Reminder(UUIDAuditBase):
     last_error: Mapped[str | None] = mapped_column(String(200), default=None)
     # Set after a failed send: the reminder is not claimed again before then (back-off).
     next_attempt_at: Mapped[dt.datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)
+    # How it went (SPEC §11): chosen at dispatch from the patient's details of that moment.
+    medium: Mapped[str | None] = mapped_column(String(8), default=None)
+    language: Mapped[str | None] = mapped_column(String(2), default=None)
+    # The provider's delivery receipt (GOV.UK Notify: delivered, permanent-failure, …).
+    delivery: Mapped[str | None] = mapped_column(String(32), default=None)
+    delivered_at: Mapped[dt.datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)
 
 
 class OutboxMessage(UUIDBase):
@@ -54,3 +60,5 @@ class OutboxMessage(UUIDBase):
     subject: Mapped[str] = mapped_column(String(200))
     body: Mapped[str] = mapped_column(Text)
     created_at: Mapped[dt.datetime] = mapped_column(DateTimeUTC(timezone=True), index=True)
+    medium: Mapped[str | None] = mapped_column(String(8), default=None)
+    language: Mapped[str | None] = mapped_column(String(2), default=None)

@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 
+from domain.rules.preferences import Language, Medium, ReminderPreference, choose_medium, reminder_language
 from domain.rules.status import Status, effective_status
 
 
@@ -27,6 +28,7 @@ class SkipReason(StrEnum):
     APPOINTMENT_NOT_ACTIVE = "appointment.not_active"
     APPOINTMENT_STARTED = "appointment.started"
     NO_CONTACT = "contact.missing"
+    OPTED_OUT = "patient.opted_out"
 
 
 @dataclass(frozen=True)
@@ -87,3 +89,26 @@ def lease_length(send_timeout_seconds: float, claim_size: int) -> dt.timedelta:
     then sent again with the same idempotency key, never lost.
     """
     return dt.timedelta(seconds=send_timeout_seconds * claim_size + LEASE_MARGIN_SECONDS)
+
+
+def reminder_route(
+    preference: str | None,
+    language: str | None,
+    email: str | None,
+    phone: str | None,
+    *,
+    email_unusable: bool,
+    phone_unusable: bool,
+    media: frozenset[Medium],
+) -> tuple[Medium, Language] | SkipReason:
+    """How a due reminder goes, from the patient's details *now*: medium and language, or why it cannot.
+
+    ``none`` is an opt-out (``patient.opted_out``); no usable detail for the chosen medium, or a
+    medium the channel cannot carry (SMS through ``smtp``), is ``contact.missing``.
+    """
+    if preference == ReminderPreference.NONE:
+        return SkipReason.OPTED_OUT
+    medium = choose_medium(preference, email, phone, email_unusable=email_unusable, phone_unusable=phone_unusable)
+    if medium is None or medium not in media:
+        return SkipReason.NO_CONTACT
+    return medium, reminder_language(language)

@@ -1,21 +1,25 @@
 """Dispatching due reminders: claim a batch safely, send it through its channel, record the outcome.
 
-On PostgreSQL the claim is ``SELECT … FOR UPDATE OF reminder SKIP LOCKED``: concurrent drains take
-disjoint batches. On SQLite every write transaction is ``BEGIN IMMEDIATE`` (see ``domain.db``), so
-drains take turns instead.
+On PostgreSQL a claim is ``SELECT … FOR UPDATE OF reminder SKIP LOCKED``: concurrent drains take
+disjoint batches. How the send relates to the transaction depends on the channel:
 
-The ``outbox`` channel writes in the database: claim, messages and outcome share one transaction,
-and a drain that dies has it rolled back, so its reminders are simply due again. A channel that
-sends over the network never holds a transaction while it waits (on SQLite that would be the one
-write lock, stalling every booking): the claim commits a *lease* (``next_attempt_at`` moved past
-the send's deadline), each send is cut off at ``SEND_TIMEOUT_SECONDS``, and the outcome is recorded
-in a second transaction. A drain that dies between send and record leaves its reminders due again
-once the lease ends: sent twice with the same idempotency key at worst, never lost.
+- the ``outbox`` (``transactional``) writes its message in the claiming transaction, so claim,
+  message and outcome commit together or not at all: exactly once;
+- a network channel (``smtp``, ``webhook``, ``notify``) must not hold a transaction (on SQLite,
+  the one write lock) while it waits on a server. The claim commits a **lease**
+  (``next_attempt_at`` moved past the sends' deadlines) instead; each send runs with no
+  transaction open and is cut off at ``SEND_TIMEOUT_SECONDS``; a second short transaction records
+  the outcome. A drain that dies between the two leaves the lease to expire, and the reminder is
+  sent again with the same idempotency key: at least once, never lost.
+
+The medium and language are chosen here, at dispatch, from the patient's details of the moment.
+On SQLite every write transaction is ``BEGIN IMMEDIATE`` (see ``domain.db``), so drains take turns.
 """
 
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import math
 import time
 from collections import Counter
@@ -23,19 +27,22 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import structlog
-from sqlalchemy import ColumnElement, RowMapping, and_, bindparam, func, or_, select, update
+from sqlalchemy import ColumnElement, RowMapping, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from domain.channels import CHANNELS, Channel, Delivery, ReminderMessage, SendFailure, open_channel
 from domain.channels.compose import compose
 from domain.clock import utcnow
 from domain.config import Settings
-from domain.models import Appointment, Department, Patient, Reminder, table
-from domain.rules.reminders import ReminderStatus, SkipReason, gives_up, lease_length, retry_delay, skip_reason
+from domain.models import Appointment, Clinician, Department, Patient, Reminder, table
+from domain.rules.preferences import Medium
+from domain.rules.reminders import ReminderStatus, SkipReason, lease_length, reminder_route, skip_reason
+from domain.services.dispatch_outcomes import lease, record_deliveries, record_skips
 
 REMINDER = table(Reminder)
 APPOINTMENT = table(Appointment)
 DEPARTMENT = table(Department)
+CLINICIAN = table(Clinician)
 PATIENT = table(Patient)
 
 log = structlog.get_logger("panda.reminders")
@@ -43,6 +50,7 @@ log = structlog.get_logger("panda.reminders")
 CLAIM_FROM = (
     REMINDER.outerjoin(APPOINTMENT, APPOINTMENT.c.id == REMINDER.c.appointment_id)
     .outerjoin(DEPARTMENT, DEPARTMENT.c.id == APPOINTMENT.c.department_id)
+    .outerjoin(CLINICIAN, CLINICIAN.c.id == APPOINTMENT.c.clinician_id)
     .outerjoin(PATIENT, PATIENT.c.id == APPOINTMENT.c.patient_id)
 )
 CLAIM_COLUMNS = (
@@ -54,13 +62,19 @@ CLAIM_COLUMNS = (
     APPOINTMENT.c.ends_at,
     APPOINTMENT.c.postcode,
     DEPARTMENT.c.name.label("department"),
+    CLINICIAN.c.name.label("clinician"),
+    PATIENT.c.name,
     PATIENT.c.email,
     PATIENT.c.phone,
+    PATIENT.c.email_unusable,
+    PATIENT.c.phone_unusable,
+    PATIENT.c.reminder_preference,
+    PATIENT.c.language,
 )
 
 
 def due_condition(now: Any) -> ColumnElement[bool]:
-    """Scheduled, due, and not held back by a retry's back-off."""
+    """Scheduled, due, and not held back by a retry's back-off or a drain's lease."""
     col = REMINDER.c
     return and_(
         col.status == ReminderStatus.SCHEDULED,
@@ -108,61 +122,59 @@ async def claim_due(session: AsyncSession, channel: str, limit: int) -> list[Row
 
 
 @dataclass
-class ClaimedBatch:
-    """Claimed reminders sorted out: the messages to send and the reminders to skip, with why."""
+class Prepared:
+    """Claimed reminders sorted out: those to skip (by reason), the messages to send, their attempt numbers."""
 
+    skipped: dict[SkipReason, list[Any]] = field(default_factory=dict)
     messages: list[ReminderMessage] = field(default_factory=list)
     attempts: dict[Any, int] = field(default_factory=dict)
-    skipped: dict[SkipReason, list[Any]] = field(default_factory=dict)
 
 
-def sort_claimed(channel: Channel, rows: list[RowMapping], now: Any) -> ClaimedBatch:
-    """Decide for each claimed reminder: skip it (and why) or compose its message."""
-    batch = ClaimedBatch()
+def prepare(rows: list[RowMapping], channel: Channel, now: dt.datetime) -> Prepared:
+    """Decide each claimed reminder: skip it (appointment, opt-out, no contact), or write its message."""
+    prepared = Prepared()
     for row in rows:
-        reason = skip_reason(row["appointment_status"], row["starts_at"], row["ends_at"], now)
-        if reason is None and channel.recipient(row["email"], row["phone"]) is None:
-            reason = SkipReason.NO_CONTACT
-        if reason is not None:
-            batch.skipped.setdefault(reason, []).append(row["id"])
+        route = skip_reason(row["appointment_status"], row["starts_at"], row["ends_at"], now) or reminder_route(
+            row["reminder_preference"],
+            row["language"],
+            row["email"],
+            row["phone"],
+            email_unusable=bool(row["email_unusable"]),
+            phone_unusable=bool(row["phone_unusable"]),
+            media=channel.media,
+        )
+        if isinstance(route, SkipReason):
+            prepared.skipped.setdefault(route, []).append(row["id"])
             continue
-        batch.attempts[row["id"]] = row["attempts"] + 1
-        batch.messages.append(
+        medium, language = route
+        prepared.attempts[row["id"]] = row["attempts"] + 1
+        prepared.messages.append(
             compose(
                 row["id"],
                 row["appointment_id"],
                 row["starts_at"],
-                row["department"],
-                row["postcode"],
-                row["email"],
-                row["phone"],
+                medium=medium,
+                recipient=row["email"] if medium is Medium.EMAIL else row["phone"],
+                language=language,
+                name=row["name"],
+                clinician=row["clinician"],
+                department=row["department"],
+                postcode=row["postcode"],
             )
         )
-    return batch
-
-
-async def record_outcomes(
-    session: AsyncSession, batch: ClaimedBatch, deliveries: list[Delivery], settings: Settings, now: Any
-) -> Counter[str]:
-    """Store what became of each claimed reminder: sent, skipped, retrying or failed."""
-    pairs = list(zip(batch.messages, deliveries, strict=True))
-    sent = [message.reminder_id for message, outcome in pairs if outcome is None]
-    failed: list[tuple[Any, Delivery]] = [(message.reminder_id, outcome) for message, outcome in pairs if outcome]
-    outcome = Counter({ReminderStatus.SENT.value: len(sent)})
-    await _record_sent(session, sent, batch.attempts, now)
-    for reason, ids in batch.skipped.items():
-        await _mark(session, ids, status=ReminderStatus.SKIPPED, last_error=reason.value, updated_at=now)
-        outcome[ReminderStatus.SKIPPED.value] += len(ids)
-    outcome.update(await _record_failures(session, failed, batch.attempts, settings, now))
-    return +outcome
+    return prepared
 
 
 async def send_claimed(session: AsyncSession, channel: Channel, rows: list[RowMapping]) -> Counter[str]:
     """Decide, send and record each claimed reminder, inside the claiming transaction (the outbox)."""
     now = utcnow()
-    batch = sort_claimed(channel, rows, now)
-    deliveries = await channel.deliver(session, batch.messages)
-    return await record_outcomes(session, batch, deliveries, channel.settings, now)
+    prepared = prepare(rows, channel, now)
+    outcome = await record_skips(session, prepared.skipped, now)
+    deliveries = await channel.deliver(session, prepared.messages)
+    outcome.update(
+        await record_deliveries(session, prepared.messages, deliveries, prepared.attempts, channel.settings, now)
+    )
+    return +outcome
 
 
 async def deliver_by_deadline(channel: Channel, messages: list[ReminderMessage]) -> list[Delivery]:
@@ -182,22 +194,28 @@ async def deliver_by_deadline(channel: Channel, messages: list[ReminderMessage])
     return deliveries
 
 
-async def send_leased(
-    sessions: async_sessionmaker[AsyncSession], channel: Channel
-) -> tuple[list[RowMapping], Counter[str]]:
-    """Claim under a lease, send with no transaction open, then record: a network channel's batch."""
-    now = utcnow()
+async def send_leased(sessions: async_sessionmaker[AsyncSession], channel: Channel) -> tuple[int, Counter[str]]:
+    """Claim and lease a batch, send it with no transaction open, then record the outcomes.
+
+    Returns how many reminders were claimed, and what became of them.
+    """
     async with sessions() as session, session.begin():
         rows = await claim_due(session, channel.name, channel.batch_size)
-        if rows:
-            lease_ends = now + lease_length(channel.settings.send_timeout_seconds, len(rows))
-            await _mark(session, [row["id"] for row in rows], next_attempt_at=lease_ends, updated_at=now)
-    if not rows:
-        return rows, Counter()
-    batch = sort_claimed(channel, rows, now)
-    deliveries = await deliver_by_deadline(channel, batch.messages)
+        if not rows:
+            return 0, Counter()
+        now = utcnow()
+        prepared = prepare(rows, channel, now)
+        outcome = await record_skips(session, prepared.skipped, now)
+        until = now + lease_length(channel.settings.send_timeout_seconds, len(rows))
+        await lease(session, [m.reminder_id for m in prepared.messages], until, now)
+    deliveries = await deliver_by_deadline(channel, prepared.messages)
     async with sessions() as session, session.begin():
-        return rows, await record_outcomes(session, batch, deliveries, channel.settings, utcnow())
+        outcome.update(
+            await record_deliveries(
+                session, prepared.messages, deliveries, prepared.attempts, channel.settings, utcnow()
+            )
+        )
+    return len(rows), +outcome
 
 
 async def drain(
@@ -213,72 +231,12 @@ async def drain(
                     rows = await claim_due(session, channel.name, channel.batch_size)
                     if rows:
                         totals.update(await send_claimed(session, channel, rows))
+                claimed = len(rows)
             else:
-                rows, outcome = await send_leased(sessions, channel)
+                claimed, outcome = await send_leased(sessions, channel)
                 totals.update(outcome)
-            if len(rows) < channel.batch_size:
+            if claimed < channel.batch_size:
                 break
     if totals:
         log.info("reminders.drained", channel=channel_name, **totals)
     return totals
-
-
-async def _mark(session: AsyncSession, ids: list[Any], **values: Any) -> None:
-    if ids:
-        still_scheduled = REMINDER.c.status == ReminderStatus.SCHEDULED
-        await session.execute(update(REMINDER).where(REMINDER.c.id.in_(ids), still_scheduled).values(**values))
-
-
-async def _record_sent(session: AsyncSession, sent: list[Any], attempts: dict[Any, int], now: Any) -> None:
-    # Attempts differ per reminder only after retries; group so a batch costs one statement or few.
-    by_attempts: dict[int, list[Any]] = {}
-    for reminder_id in sent:
-        by_attempts.setdefault(attempts[reminder_id], []).append(reminder_id)
-    for count, ids in by_attempts.items():
-        await _mark(
-            session,
-            ids,
-            status=ReminderStatus.SENT,
-            attempts=count,
-            sent_at=now,
-            next_attempt_at=None,
-            last_error=None,
-            updated_at=now,
-        )
-
-
-async def _record_failures(
-    session: AsyncSession, failed: list[tuple[Any, Delivery]], attempts: dict[Any, int], settings: Settings, now: Any
-) -> Counter[str]:
-    """A failed send waits out its back-off, or is ``failed`` for good after the last attempt."""
-    outcome: Counter[str] = Counter()
-    params = []
-    for reminder_id, failure in failed:
-        assert failure is not None
-        count = attempts[reminder_id]
-        final = failure.permanent or gives_up(count, settings.reminder_max_attempts)
-        delay = retry_delay(count, settings.reminder_retry_seconds, settings.reminder_retry_max_seconds)
-        params.append(
-            {
-                "b_id": reminder_id,
-                "b_status": ReminderStatus.FAILED if final else ReminderStatus.SCHEDULED,
-                "b_attempts": count,
-                "b_next": None if final else now + delay,
-                "b_error": failure.reason,
-            }
-        )
-        outcome[ReminderStatus.FAILED.value if final else "retrying"] += 1
-    if params:
-        stmt = (
-            update(REMINDER)
-            .where(REMINDER.c.id == bindparam("b_id"))
-            .values(
-                status=bindparam("b_status"),
-                attempts=bindparam("b_attempts"),
-                next_attempt_at=bindparam("b_next"),
-                last_error=bindparam("b_error"),
-                updated_at=now,
-            )
-        )
-        await session.execute(stmt, params)
-    return outcome

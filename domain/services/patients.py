@@ -11,7 +11,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from domain.audit.events import AuditTrail, changed_fields, concerns, fetch_one_audited, record, with_event
 from domain.clock import utcnow
 from domain.errors import Conflict, FieldChecker, NotFound
-from domain.inputs import PatientCreate, PatientUpdate, requested_changes
+from domain.inputs import (
+    PatientCreate,
+    PatientUpdate,
+    check_patient_contact,
+    requested_changes,
+    stored_patient_values,
+)
 from domain.models import Appointment, OutboxMessage, Patient, table
 from domain.paging import fetch_page
 from domain.rules import Status, check_search_text, coerce_postcode, normalise_nhs_number, search_key
@@ -55,7 +61,8 @@ class PatientService:
     async def register(self, data: PatientCreate) -> PatientView:
         """Store a new patient; a known NHS number is a conflict."""
         now = utcnow()
-        values = {"email": None, "phone": None, **data.model_dump()}
+        values = stored_patient_values(data.model_dump())
+        check_patient_contact(values)
         values.update(name_search=search_key(data.name), created_at=now, updated_at=now)
         concerns(self.audit, resource_id=data.nhs_number, patient=data.nhs_number)
         try:
@@ -121,6 +128,12 @@ class PatientService:
             if not changes:
                 await record(self.audit, self.sql, resource_id=number, patient=number, changes={})
                 return before
+            changes = stored_patient_values(changes, partial=True)
+            check_patient_contact({**row, **changes})
+            # A changed contact detail is usable again, whatever a delivery receipt said of the old one.
+            for detail in ("email", "phone"):
+                if detail in changes and changes[detail] != row[detail]:
+                    changes[f"{detail}_unusable"] = False
             if "name" in changes:
                 changes["name_search"] = search_key(changes["name"])
             changes["updated_at"] = utcnow()

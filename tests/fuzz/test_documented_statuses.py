@@ -41,8 +41,18 @@ PRODUCED_ELSEWHERE = {
 }
 
 
-def valid_requests(patient: str, appointment: str) -> dict[tuple[str, str], dict[str, Any]]:
-    """A request each operation accepts (given the seeded patient and appointment)."""
+CALLBACK_TOKEN = "documented-statuses"
+CALLBACK_AUTH = {"Authorization": f"Bearer {CALLBACK_TOKEN}"}
+
+
+def receipt_request(reference: str) -> dict[str, Any]:
+    """A Notify delivery receipt naming ``reference``, with the callback's token."""
+    body = {"id": "n-1", "reference": reference, "status": "delivered", "notification_type": "email"}
+    return {"json": body, "headers": CALLBACK_AUTH}
+
+
+def valid_requests(patient: str, appointment: str, reminder: str = "") -> dict[tuple[str, str], dict[str, Any]]:
+    """A request each operation accepts (given the seeded patient, appointment and one of its reminders)."""
     later = now() + dt.timedelta(days=9)
     return {
         ("GET", "/patients"): {},
@@ -73,11 +83,22 @@ def valid_requests(patient: str, appointment: str) -> dict[tuple[str, str], dict
         ("GET", "/audit"): {},
         ("GET", "/appointments/{appointment_id}/history"): {},
         ("GET", "/fhir/AuditEvent/{event_id}"): {},
+        ("POST", "/callbacks/notify"): receipt_request(reminder),
     }
 
 
 # Routes only an auditor (or admin) may call: their 403 is shown with another role's key.
 AUDITOR_ONLY = {"/audit", "/appointments/{appointment_id}/history", "/fhir/AuditEvent/{event_id}"}
+
+
+# Problems an operation produces other than through its path or body shape: the request that does.
+SPECIAL_REQUESTS: dict[tuple[str, str], dict[int, dict[str, Any]]] = {
+    ("POST", "/callbacks/notify"): {
+        401: {"json": {}, "headers": {"Authorization": "Bearer wrong"}},
+        404: receipt_request("00000000-0000-0000-0000-000000000000"),
+        415: {"content": b"{}", "headers": {**CALLBACK_AUTH, "content-type": "text/plain"}},
+    },
+}
 
 
 def fill(path: str, values: dict[str, str]) -> str:
@@ -120,7 +141,12 @@ def invalid(operation: dict[str, Any], request: dict[str, Any]) -> dict[str, Any
 def small_limits(settings: Settings, tmp_path: Path) -> Settings:
     """Settings with small body limits and uploads under this test's directory."""
     return settings.model_copy(
-        update={"max_json_body_bytes": SMALL_LIMIT, "max_upload_bytes": SMALL_LIMIT, "upload_dir": tmp_path / "up"}
+        update={
+            "max_json_body_bytes": SMALL_LIMIT,
+            "max_upload_bytes": SMALL_LIMIT,
+            "upload_dir": tmp_path / "up",
+            "notify_callback_token": CALLBACK_TOKEN,
+        }
     )
 
 
@@ -174,7 +200,8 @@ async def test_every_documented_problem_status_happens(
     schema = (await guarded_client.get("/schema/openapi.json")).json()
     patient = (await create_patient(client, nhs_number(41)))["nhs_number"]
     appointment = (await book(client, patient, now() + dt.timedelta(days=3)))["id"]
-    requests = valid_requests(patient, appointment)
+    reminder = (await client.get(f"/appointments/{appointment}/reminders")).json()["items"][0]["id"]
+    requests = valid_requests(patient, appointment, reminder)
     operations = {(m.upper(), p): op for p, item in schema["paths"].items() for m, op in item.items()}
     assert set(operations) <= set(requests), f"add a valid request for {set(operations) - set(requests)}"
     event = (await client.get("/audit", params={"limit": 1})).json()["items"][0]["id"]
@@ -195,6 +222,8 @@ async def test_every_documented_problem_status_happens(
             401: (guarded_client, path, existing, request),
             403: (guarded_client, path, existing, {**request, "headers": {**request.get("headers", {}), **other}}),
         }
+        for status, special in SPECIAL_REQUESTS.get((method, path), {}).items():
+            checks[status] = (client, path, existing, special)
         for status in sorted(documented - {409}):
             if (method, path, status) in PRODUCED_ELSEWHERE:
                 continue

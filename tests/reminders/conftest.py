@@ -7,7 +7,10 @@ from collections.abc import Iterator
 import pytest
 
 from domain.config import Settings
+from tests.reminders.notify_double import API_KEY, EMAIL_TEMPLATE, SMS_TEMPLATE, NotifyDouble, notify_double
 from tests.reminders.servers import SmtpRecorder, WebhookRecorder, smtp_server, webhook_server
+
+CALLBACK_TOKEN = "callback-token-for-tests"
 
 
 @pytest.fixture
@@ -30,3 +33,26 @@ def webhook() -> Iterator[tuple[WebhookRecorder, str]]:
     """A real HTTP server on loopback that records webhook calls."""
     with webhook_server() as server:
         yield server
+
+
+@pytest.fixture
+def notify() -> Iterator[NotifyDouble]:
+    """A GOV.UK Notify test double on loopback (checks the JWT, the body, the recipient)."""
+    with notify_double() as double:
+        yield double
+
+
+@pytest.fixture
+def notify_settings(reminder_settings: Settings, notify: NotifyDouble) -> Settings:
+    """Settings sending through the Notify double, with its templates and a callback token."""
+    return reminder_settings.model_copy(
+        update={
+            "reminder_channel": "notify",
+            "notify_api_key": API_KEY,
+            "notify_base_url": notify.url,
+            "notify_email_template_id": EMAIL_TEMPLATE,
+            "notify_sms_template_id": SMS_TEMPLATE,
+            "notify_callback_token": CALLBACK_TOKEN,
+            "send_timeout_seconds": 5.0,
+        }
+    )

@@ -50,6 +50,9 @@ async def seed_due_reminders(
     due_ago: dt.timedelta = dt.timedelta(seconds=1),
     status: str = "active",
     first_patient: int = 0,
+    reminder_preference: str | None = None,
+    language: str = "en",
+    name: str = "Seeded Patient",
 ) -> Seeded:
     """``count`` patients, each with one appointment and one reminder already due."""
     now = utcnow()
@@ -60,12 +63,14 @@ async def seed_due_reminders(
         patients = [
             {
                 "nhs_number": number,
-                "name": "Seeded Patient",
-                "name_search": "seeded patient",
+                "name": name,
+                "name_search": name.casefold(),
                 "date_of_birth": dt.date(1980, 1, 1),
                 "postcode": "N6 2FA",
                 "email": email,
                 "phone": phone,
+                "reminder_preference": reminder_preference,
+                "language": language,
                 "created_at": now,
                 "updated_at": now,
             }

@@ -44,7 +44,10 @@ async def test_booking_plans_a_reminder_per_offset(client) -> None:
     assert (page["total"], page["limit"], page["offset"]) == (2, 50, 0)
     assert [parse_instant(item["due_at"]) for item in page["items"]] == [start - 24 * HOUR, start - 2 * HOUR]
     for item in page["items"]:
-        assert set(item) == {"id", "due_at", "channel", "status", "attempts", "sent_at"}
+        assert set(item) == {
+            *("id", "due_at", "channel", "status", "attempts", "sent_at"),
+            *("medium", "language", "delivery", "delivered_at"),  # SPEC §11
+        }
         assert (item["channel"], item["status"], item["attempts"], item["sent_at"]) == ("outbox", "scheduled", 0, None)
         uuid.UUID(item["id"])
 
@@ -153,7 +156,10 @@ async def test_the_outbox_lists_messages_newest_first(client, sessions, settings
     assert (page["total"], page["limit"], page["offset"]) == (4, 50, 0)
     assert [item["appointment"] for item in page["items"]] == [second["id"]] * 2 + [first["id"]] * 2
     newest = page["items"][0]
-    assert set(newest) == {"id", "reminder_id", "appointment", "recipient", "subject", "body", "created_at"}
+    assert set(newest) == {
+        *("id", "reminder_id", "appointment", "recipient", "subject", "body", "created_at"),
+        *("medium", "language"),  # SPEC §11
+    }
     assert newest["recipient"] == "+447700900123"
     assert newest["subject"] == "Appointment reminder"
     assert "Renal" in newest["body"]

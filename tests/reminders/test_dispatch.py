@@ -43,7 +43,7 @@ async def test_the_message_names_the_london_wall_clock_time(sessions, reminder_s
         start = (
             await session.execute(select(Appointment.starts_at).where(Appointment.id == seeded.appointment_ids[0]))
         ).scalar_one()
-    assert body == f"You have an appointment on {local_time_text(start)} with Cardiology (SW1A 1AA)."
+    assert f"your appointment on {local_time_text(start)} with " in body
 
 
 async def test_many_due_reminders_are_sent_in_batches(sessions, reminder_settings: Settings) -> None:
@@ -127,3 +127,26 @@ async def test_a_channel_this_version_does_not_know_is_left_alone(sessions, remi
 
     assert await plan_drains(sessions, reminder_settings) == {}
     assert await status_counts(sessions) == {"scheduled": 1}
+
+
+async def test_the_outbox_records_medium_and_language_chosen_for_each_patient(
+    sessions, reminder_settings: Settings
+) -> None:
+    await seed_due_reminders(sessions, 1, email="ann@example.org", phone="+447700900123")
+    await seed_due_reminders(
+        sessions, 1, email="bob@example.org", phone="+447700900124", reminder_preference="sms", language="cy",
+        first_patient=1,
+    )  # fmt: skip
+    await seed_due_reminders(sessions, 1, email="cat@example.org", reminder_preference="none", first_patient=2)
+
+    assert await drain(sessions, "outbox", reminder_settings, BUDGET) == {"sent": 2, "skipped": 1}
+
+    async with sessions() as session:
+        messages = (await session.execute(select(OutboxMessage.__table__))).mappings().all()
+    recorded = {m["recipient"]: (m["medium"], m["language"], m["subject"]) for m in messages}
+    assert recorded == {
+        "ann@example.org": ("email", "en", "Appointment reminder"),
+        "+447700900124": ("sms", "cy", "Atgoffa am apwyntiad"),
+    }
+    sms = next(m for m in messages if m["medium"] == "sms")
+    assert sms["body"].startswith("Nodyn atgoffa am apwyntiad: ")

@@ -6,6 +6,7 @@ import datetime as dt
 import uuid
 
 from domain.channels.compose import compose, local_time_text
+from domain.rules.preferences import Language, Medium
 
 
 def test_summer_times_are_shown_in_british_summer_time() -> None:
@@ -16,11 +17,30 @@ def test_winter_times_are_shown_in_greenwich_mean_time() -> None:
     assert local_time_text(dt.datetime(2025, 1, 15, 9, 5, tzinfo=dt.UTC)) == "Wednesday 15 January 2025 at 09:05"
 
 
-def test_the_message_names_time_department_and_place() -> None:
+def test_the_email_names_patient_time_clinician_department_and_place() -> None:
     reminder_id = uuid.uuid4()
     message = compose(
-        reminder_id, None, dt.datetime(2025, 6, 4, 15, 30, tzinfo=dt.UTC), "Cardiology", "N6 2FA", "a@b.org", None
+        reminder_id,
+        None,
+        dt.datetime(2025, 6, 4, 15, 30, tzinfo=dt.UTC),
+        medium=Medium.EMAIL,
+        recipient="a@b.org",
+        language=Language.ENGLISH,
+        name="Siân Llŷr",
+        clinician="Dr Jordan Lewis",
+        department="Cardiology",
+        postcode="N6 2FA",
     )
     assert message.reminder_id == reminder_id
     assert message.subject == "Appointment reminder"
-    assert message.body == "You have an appointment on Wednesday 4 June 2025 at 16:30 with Cardiology (N6 2FA)."
+    assert message.body.startswith(
+        "Dear Siân Llŷr, this is a reminder of your appointment on Wednesday 4 June 2025 at 16:30 "
+        "with Dr Jordan Lewis (Cardiology) at N6 2FA."
+    )
+    assert message.personalisation == {
+        "name": "Siân Llŷr",
+        "time": "Wednesday 4 June 2025 at 16:30",
+        "place": "N6 2FA",
+        "clinician": "Dr Jordan Lewis",
+        "department": "Cardiology",
+    }

@@ -24,6 +24,7 @@ from aiosmtpd.smtp import AuthResult
 from domain.channels.base import ReminderMessage, SendFailure
 from domain.channels.smtp import SmtpChannel
 from domain.config import Settings
+from domain.rules.preferences import Language, Medium
 from tests.reminders.servers import SmtpRecorder, free_port
 
 USER, PASSWORD = "panda", "not-in-clear-please"
@@ -86,8 +87,9 @@ def message() -> ReminderMessage:
         reminder_id=uuid.uuid4(),
         appointment_id=uuid.uuid4(),
         starts_at=dt.datetime(2031, 6, 4, 15, 30, tzinfo=dt.UTC),
-        email="ann@example.org",
-        phone=None,
+        medium=Medium.EMAIL,
+        language=Language.ENGLISH,
+        recipient="ann@example.org",
         subject="Your appointment",
         body="See you soon.",
     )

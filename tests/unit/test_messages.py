@@ -25,6 +25,8 @@ ALL_PARAMS = {
     "when": "Wednesday 4 June 2025 at 16:30",
     "department": "Cardiology",
     "postcode": "N6 2FA",
+    "name": "Siân Llŷr",
+    "clinician": "Dr Jordan Lewis",
 }
 RULES_DIR = Path(messages.__file__).parent / "rules"
 TRANSLATED = [lang for lang in available_languages() if lang != messages.DEFAULT_LANGUAGE]

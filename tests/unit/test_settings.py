@@ -118,3 +118,12 @@ def test_settings_are_read_once(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PORT", "9999")
     assert get_settings() is first
     assert get_settings().port == 8000
+
+
+def test_the_notify_channel_names_the_settings_it_lacks() -> None:
+    settings = Settings(_env_file=None, reminder_channel="notify", notify_api_key="k", notify_sms_template_id="")  # type: ignore[call-arg]
+    assert settings.missing_notify_settings == [
+        "NOTIFY_EMAIL_TEMPLATE_ID",
+        "NOTIFY_SMS_TEMPLATE_ID",
+        "NOTIFY_CALLBACK_TOKEN",
+    ]
