@@ -24,6 +24,8 @@ from api.controllers.insight import InsightController
 from api.controllers.jobs import jobs_router, sweep_orphan_uploads
 from api.controllers.patients import PatientController
 from api.controllers.reminders import ReminderController
+from api.controllers.schedules import ScheduleController, UnavailabilityController
+from api.controllers.slots import SlotController
 from api.dependencies import driver_pool_lifespan, sql_provider
 from api.guards import single_valued_query
 from api.middleware import request_id_middleware
@@ -71,6 +73,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
             AnalyticsController,
             InsightController,
             FhirController,
+            ScheduleController,
+            UnavailabilityController,
+            SlotController,
             jobs_router(settings),
             docs_assets_router(),
         ],

@@ -28,6 +28,9 @@ from domain.migrate import migrate
 
 POSTGRES_ADMIN_URL = os.environ.get("PANDA_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres")
 TABLES = (
+    "slot_hold",
+    "unavailability",
+    "schedule",
     "job_error",
     "job_chunk",
     "job_key",

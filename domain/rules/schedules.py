@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import unicodedata
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -17,6 +18,7 @@ from zoneinfo import ZoneInfo
 
 from domain.errors import FieldError, RuleViolation
 from domain.rules.durations import parse_minutes
+from domain.rules.times import EARLIEST_YEAR, LATEST_YEAR
 
 LONDON = ZoneInfo("Europe/London")
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")  # index = date.weekday()
@@ -64,16 +66,35 @@ def parse_slot_length(raw: Any) -> int:
     return minutes
 
 
-def parse_date(raw: Any, *, rule: str = "date") -> dt.date:
-    """An ISO 8601 calendar date (``YYYY-MM-DD``)."""
+def parse_date(raw: Any) -> dt.date:
+    """An ISO 8601 calendar date (``YYYY-MM-DD``) between the years PANDA accepts."""
     if isinstance(raw, dt.date) and not isinstance(raw, dt.datetime):
-        return raw
-    if not isinstance(raw, str) or len(raw.strip()) != 10:
-        raise RuleViolation(f"{rule}.format")
-    try:
-        return dt.date.fromisoformat(raw.strip())
-    except ValueError:
-        raise RuleViolation(f"{rule}.format") from None
+        value = raw
+    elif isinstance(raw, str) and len(raw.strip()) == 10:
+        try:
+            value = dt.date.fromisoformat(raw.strip())
+        except ValueError:
+            raise RuleViolation("date.format") from None
+    else:
+        raise RuleViolation("date.format")
+    if not EARLIEST_YEAR <= value.year <= LATEST_YEAR:
+        raise RuleViolation("date.range", earliest=EARLIEST_YEAR, latest=LATEST_YEAR)
+    return value
+
+
+MAX_REASON_LENGTH = 255
+
+
+def parse_reason(raw: Any) -> str | None:
+    """An unavailability's free-text reason: trimmed, NFC, at most 255 characters, one line."""
+    if not isinstance(raw, str):
+        raise RuleViolation("reason.type")
+    text = unicodedata.normalize("NFC", raw.strip())
+    if len(text) > MAX_REASON_LENGTH:
+        raise RuleViolation("reason.too_long", max=MAX_REASON_LENGTH)
+    if any(unicodedata.category(c) == "Cc" or c in "\u2028\u2029" for c in text):
+        raise RuleViolation("reason.control_character")
+    return text or None
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ from domain.rules.booking import BookingPlan, plan_booking
 from domain.rules.reminders import ReminderPolicy
 from domain.schemas import AppointmentView, Page, appointment_view
 from domain.services.appointment_queries import AppointmentFilter, fetch_appointment, fetch_page
-from domain.services.booking import appointment_row
+from domain.services.booking import appointment_row, enforce_timetable
 from domain.services.directory import resolve_entity
 from domain.services.overlap import ensure_no_overlap
 from domain.services.reminders import (
@@ -128,6 +128,7 @@ class AppointmentService:
             )
             if plan.is_active:
                 await ensure_no_overlap(self.sql, values)
+            await enforce_timetable(self.sql, plan, clinician_id, now, data.hold)
             try:
                 await self._store(values, plan, now)
             except ConstraintViolation as exc:
@@ -173,7 +174,10 @@ class AppointmentService:
                 return appointment_view(row, now)
             status = Status(values.get("status", row["status"]))
             if status is Status.ACTIVE and ("starts_at" in values or "clinician_id" in values):
-                await ensure_no_overlap(self.sql, {**row, **values})
+                moved = {**row, **values}
+                await ensure_no_overlap(self.sql, moved)
+                plan = BookingPlan(status, moved["starts_at"], moved["ends_at"], moved["duration_minutes"])
+                await enforce_timetable(self.sql, plan, moved["clinician_id"], now)
             try:
                 await self.sql.execute(update(APPOINTMENT).where(APPOINTMENT.c.id == row["id"]).values(values))
             except ConstraintViolation as exc:
