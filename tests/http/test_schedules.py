@@ -84,7 +84,12 @@ async def test_bad_schedules_name_every_bad_field(client) -> None:
 
 async def test_unavailability(client) -> None:
     start = dt.datetime(2031, 8, 1, 8, tzinfo=dt.UTC)
-    body = {"clinician": "Dr Slot", "from": "2031-08-01T09:00:00+01:00", "to": "2031-08-15T00:00:00Z", "reason": "Leave"}
+    body = {
+        "clinician": "Dr Slot",
+        "from": "2031-08-01T09:00:00+01:00",
+        "to": "2031-08-15T00:00:00Z",
+        "reason": "Leave",
+    }
     created = await client.post("/unavailability", json=body)
     assert created.status_code == 201, created.text
     view = created.json()
