@@ -31,6 +31,7 @@ from domain.services.reminders import (
     schedule_reminders,
     store_reminders,
 )
+from domain.services.timetables import lock_clinician
 from domain.sql import ConstraintViolation, Query, SessionRunner, SqlRunner, in_transaction
 
 APPOINTMENT = table(Appointment)
@@ -126,9 +127,13 @@ class AppointmentService:
                 postcode=data.postcode,
                 now=now,
             )
+            # The timetable first (as the import does), under the clinician's lock on PostgreSQL
+            # so that no hold appears between the check and the insert.
+            if plan.is_active:
+                await lock_clinician(self.sql, clinician_id)
+            await enforce_timetable(self.sql, plan, clinician_id, now, data.hold)
             if plan.is_active:
                 await ensure_no_overlap(self.sql, values)
-            await enforce_timetable(self.sql, plan, clinician_id, now, data.hold)
             try:
                 await self._store(values, plan, now)
             except ConstraintViolation as exc:
@@ -175,9 +180,10 @@ class AppointmentService:
             status = Status(values.get("status", row["status"]))
             if status is Status.ACTIVE and ("starts_at" in values or "clinician_id" in values):
                 moved = {**row, **values}
-                await ensure_no_overlap(self.sql, moved)
+                await lock_clinician(self.sql, moved["clinician_id"])
                 plan = BookingPlan(status, moved["starts_at"], moved["ends_at"], moved["duration_minutes"])
                 await enforce_timetable(self.sql, plan, moved["clinician_id"], now)
+                await ensure_no_overlap(self.sql, moved)
             try:
                 await self.sql.execute(update(APPOINTMENT).where(APPOINTMENT.c.id == row["id"]).values(values))
             except ConstraintViolation as exc:
