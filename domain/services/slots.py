@@ -11,17 +11,19 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import bindparam, delete, insert, or_, select, union_all
 
 from domain.clock import utcnow
-from domain.errors import Conflict, FieldChecker, FieldError, NotFound
+from domain.errors import Conflict, FieldChecker, FieldError, NotFound, RuleViolation
 from domain.inputs import HoldCreate
 from domain.models import Appointment, Clinician, Department, Schedule, SlotHold, Unavailability, table
 from domain.rules import Status, check_search_text, coerce_postcode, entity_key, parse_aware_datetime, to_utc_iso
 from domain.rules.durations import parse_duration
+from domain.rules.periods import parse_range_bound
 from domain.rules.schedules import london_date
 from domain.rules.slots import MAX_SEARCH_DAYS, BusyTimes, check_hold, check_search_range, free_starts
 from domain.schemas import HoldView, Page, SlotView
@@ -81,6 +83,39 @@ class SlotSearch:
     clinician: str | None = None
     postcode: str | None = None
     duration: int | None = None
+    schedule: uuid.UUID | None = None
+
+
+def parse_fhir_search(schedule: str | None, starts: list[str]) -> SlotSearch:
+    """``GET /fhir/Slot``'s parameters: ``schedule`` and ``start=ge…&start=lt…`` (dates are London days)."""
+    checker = FieldChecker()
+    found = checker.check("schedule", schedule, _uuid_rule)
+    bounds: dict[str, dt.datetime | None] = {"ge": None, "lt": None}
+    for raw in starts:
+        prefix, value = raw[:2], raw[2:]
+        if prefix not in bounds or bounds[prefix] is not None:
+            checker.errors.append(FieldError("start", "query.invalid"))
+            continue
+        rule = "from" if prefix == "ge" else "to"
+        bounds[prefix] = checker.check("start", value, lambda v, rule=rule: parse_range_bound(v, rule=rule))
+    since, until = bounds["ge"], bounds["lt"]
+    missing = [("schedule", schedule)] + [("start", None)] * (not starts)
+    checker.errors += [FieldError(field, "field.required") for field, raw in missing if raw is None]
+    if since is not None and until is not None and (problem := check_search_range(since, until)):
+        params = {"max": MAX_SEARCH_DAYS, "variant": "days"} if problem == "range.too_long" else {}
+        checker.errors.append(FieldError("start", problem, params))
+    if not checker.errors and (since is None or until is None):
+        checker.errors.append(FieldError("start", "field.required"))
+    checker.raise_if_any()
+    assert since is not None and until is not None
+    return SlotSearch(since, until, schedule=found)
+
+
+def _uuid_rule(raw: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(raw)
+    except ValueError:
+        raise RuleViolation("id.format") from None
 
 
 def parse_search(
@@ -122,6 +157,8 @@ def _schedules_query(search: SlotSearch) -> Any:
         conditions.append(CLINICIAN.c.name_key == entity_key(search.clinician))
     if search.postcode is not None:
         conditions.append(SCHEDULE.c.postcode == search.postcode)
+    if search.schedule is not None:
+        conditions.append(SCHEDULE.c.id == search.schedule)
     joined = SCHEDULE.join(CLINICIAN, CLINICIAN.c.id == SCHEDULE.c.clinician_id).join(
         DEPARTMENT, DEPARTMENT.c.id == SCHEDULE.c.department_id
     )
@@ -152,39 +189,44 @@ class SlotService:
         self.sql = sql
         self.hold_seconds = hold_seconds
 
-    async def search(self, search: SlotSearch, limit: int, offset: int) -> Page[SlotView]:
-        """Free slots by start, then clinician; one page of them and how many there are."""
+    async def free(self, search: SlotSearch) -> list[tuple[dt.datetime, str, dt.datetime, Mapping[str, Any]]]:
+        """Every free slot of the search as ``(start, clinician key, end, schedule row)``, by start
+        then clinician: one query for the schedules, one for their clinicians' busy times."""
         now = utcnow()
         window_start = max(search.start, now)
+        if window_start >= search.end:
+            return []
         schedules = list(await self.sql.fetch_all(_schedules_query(search)))
+        if not schedules:
+            return []
+        ids = sorted({int(r["clinician_id"]) for r in schedules})
         busy: dict[int, list[tuple[dt.datetime, dt.datetime]]] = defaultdict(list)
-        if schedules and window_start < search.end:
-            ids = sorted({int(r["clinician_id"]) for r in schedules})
-            busy_end = search.end + LONGEST_BOOKING
-            for row in await self.sql.fetch_all(_busy_query(ids, window_start, busy_end, now)):
-                busy[int(row["clinician_id"])].append((row["starts_at"], row["ends_at"]))
-        found: set[tuple[dt.datetime, str, int, dt.datetime, int]] = set()
-        if window_start < search.end:
-            busy_times = {clinician: BusyTimes(intervals) for clinician, intervals in busy.items()}
-            for index, row in enumerate(schedules):
-                times = busy_times.get(int(row["clinician_id"]), BusyTimes(()))
-                for start, end, _session in free_starts(
-                    [session_of(row)], times, search.duration, window_start, search.end
-                ):
-                    found.add((start, row["name_key"], int(row["clinician_id"]), end, index))
-        ordered = sorted(found)
-        page = ordered[offset : offset + limit]
+        for row in await self.sql.fetch_all(_busy_query(ids, window_start, search.end + LONGEST_BOOKING, now)):
+            busy[int(row["clinician_id"])].append((row["starts_at"], row["ends_at"]))
+        busy_times = {clinician: BusyTimes(intervals) for clinician, intervals in busy.items()}
+        found: dict[tuple[dt.datetime, str, int, dt.datetime], Mapping[str, Any]] = {}
+        for row in schedules:
+            times = busy_times.get(int(row["clinician_id"]), BusyTimes(()))
+            for start, end, _session in free_starts(
+                [session_of(row)], times, search.duration, window_start, search.end
+            ):
+                found.setdefault((start, row["name_key"], int(row["clinician_id"]), end), row)
+        return [(start, key, end, found[(start, key, c, end)]) for start, key, c, end in sorted(found)]
+
+    async def search(self, search: SlotSearch, limit: int, offset: int) -> Page[SlotView]:
+        """Free slots by start, then clinician; one page of them and how many there are."""
+        slots = await self.free(search)
         items = [
             SlotView(
-                clinician=schedules[index]["clinician"],
-                department=schedules[index]["department"],
-                postcode=schedules[index]["postcode"],
+                clinician=row["clinician"],
+                department=row["department"],
+                postcode=row["postcode"],
                 start=to_utc_iso(start),
                 end=to_utc_iso(end),
             )
-            for start, _key, _clinician, end, index in page
+            for start, _key, end, row in slots[offset : offset + limit]
         ]
-        return Page(items=items, total=len(ordered), limit=limit, offset=offset)
+        return Page(items=items, total=len(slots), limit=limit, offset=offset)
 
     async def hold(self, data: HoldCreate) -> HoldView:
         """Hold ``[time, time + duration)`` for ``hold_seconds``; 409 ``slot.taken`` if it is booked or held."""
@@ -235,4 +277,4 @@ async def delete_expired_holds(sql: SqlRunner, now: dt.datetime) -> None:
     await sql.execute(delete(HOLD).where(HOLD.c.expires_at <= now))
 
 
-__all__ = ["SlotSearch", "SlotService", "delete_expired_holds", "parse_search"]
+__all__ = ["SlotSearch", "SlotService", "delete_expired_holds", "parse_fhir_search", "parse_search"]

@@ -71,6 +71,10 @@ def valid_requests(patient: str, appointment: str) -> dict[tuple[str, str], dict
         ("GET", "/slots"): {"params": {"department": "cardiology", "from": iso(later), "to": iso(later + HOUR)}},
         ("POST", "/slots/holds"): {"json": {"clinician": "Dr Held", "time": iso(later), "duration": "15m"}},
         ("DELETE", "/slots/holds/{hold_id}"): {},
+        ("GET", "/fhir/Schedule/{schedule_id}"): {},
+        ("GET", "/fhir/Slot"): {
+            "params": [("schedule", "0" * 32), ("start", "ge2031-01-01"), ("start", "lt2031-01-08")]
+        },
     }
 
 
