@@ -272,9 +272,4 @@ class SlotService:
             raise NotFound("hold.not_found")
 
 
-async def delete_expired_holds(sql: SqlRunner, now: dt.datetime) -> None:
-    """The sweep's part: expired holds already block nothing; this removes their rows."""
-    await sql.execute(delete(HOLD).where(HOLD.c.expires_at <= now))
-
-
-__all__ = ["SlotSearch", "SlotService", "delete_expired_holds", "parse_fhir_search", "parse_search"]
+__all__ = ["SlotSearch", "SlotService", "parse_fhir_search", "parse_search"]

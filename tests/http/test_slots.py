@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import uuid
 from collections import Counter
 
-from sqlalchemy import text
+from sqlalchemy import text, update
 
+from domain.models import SlotHold
+from domain.services.sweep import sweep_missed
 from tests.factories import appointment_body, nhs_number
 from tests.http.helpers import assert_problem, book, create_patient, field_codes
 from tests.http.timetable import create_schedule, day_window, london, london_day
@@ -132,7 +135,7 @@ async def test_hold_then_book_with_it(client) -> None:
     assert field_codes(assert_problem(await client.post("/appointments", json=bad), 400)) == {"hold": "id.format"}
 
 
-async def test_a_released_or_expired_hold_frees_the_slot(client, engine) -> None:
+async def test_a_released_or_expired_hold_frees_the_slot(client, engine, sessions) -> None:
     day = london_day(DAY)
     await create_schedule(client)
     await create_patient(client, ANNE)
@@ -145,9 +148,8 @@ async def test_a_released_or_expired_hold_frees_the_slot(client, engine) -> None
     second = (await client.post("/slots/holds", json=body)).json()
     assert utc(london(day, 9)) not in starts(await search(client, **day_window(day)))
     async with engine.begin() as connection:  # five minutes later
-        await connection.execute(
-            text("UPDATE slot_hold SET expires_at = :past"), {"past": dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1)}
-        )
+        past = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1)
+        await connection.execute(update(SlotHold.__table__).values(expires_at=past))
     assert utc(london(day, 9)) in starts(await search(client, **day_window(day)))
     late = appointment_body(ANNE, london(day, 9), clinician="Dr Slot", hold=second["id"])
     assert_problem(await client.post("/appointments", json=late), 409, "hold.expired")
@@ -155,6 +157,26 @@ async def test_a_released_or_expired_hold_frees_the_slot(client, engine) -> None
     assert third.status_code == 201, "an expired hold stands in no one's way"
     booked = await client.post("/appointments", json={**late, "hold": third.json()["id"]})
     assert booked.status_code == 201, booked.text
+
+
+async def test_the_sweep_removes_expired_holds_only(client, engine, sessions) -> None:
+    day = london_day(DAY)
+    await create_schedule(client)
+    held = []
+    for hour in (9, 10):
+        body = {"clinician": "Dr Slot", "time": utc(london(day, hour)), "duration": "30m"}
+        response = await client.post("/slots/holds", json=body)
+        assert response.status_code == 201
+        held.append(uuid.UUID(response.json()["id"]))
+    hold = SlotHold.__table__
+    async with engine.begin() as connection:
+        past = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1)
+        await connection.execute(update(hold).where(hold.c.id == held[0]).values(expires_at=past))
+    await sweep_missed(sessions)
+    async with engine.connect() as connection:
+        left = (await connection.execute(text("SELECT count(*) FROM slot_hold"))).scalar()
+    assert left == 1
+    assert utc(london(day, 10)) not in starts(await search(client, **day_window(day)))
 
 
 async def test_holds_must_fit_the_timetable(client) -> None:
