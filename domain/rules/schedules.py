@@ -198,12 +198,30 @@ def slot_starts(session: Session, found: Occurrence, duration_minutes: int) -> I
     length in London wall-clock time, skipping clock times that do not exist that day, each with
     ``start + duration`` not after the session's end."""
     length = dt.timedelta(minutes=duration_minutes)
-    for minute in range(session.start_minute, session.end_minute, session.slot_minutes):
+    minutes = range(session.start_minute, session.end_minute, session.slot_minutes)
+    if not changes_clocks(found.day):
+        # The common day: one offset all day, so the grid is plain arithmetic on the session's start.
+        step = dt.timedelta(minutes=session.slot_minutes)
+        for index in range(len(minutes)):
+            start = found.start + index * step
+            if start + length > found.end:
+                return
+            yield start
+        return
+    for minute in minutes:
         if not exists_in_london(found.day, minute):
             continue
         start = london_instant(found.day, minute)
         if start >= found.start and start + length <= found.end:
             yield start
+
+
+def changes_clocks(day: dt.date) -> bool:
+    """Whether London's UTC offset changes during ``day`` (the last Sundays of March and October)."""
+    return (
+        london_instant(day, 0).astimezone(LONDON).utcoffset()
+        != london_instant(day, MINUTES_PER_DAY - 1).astimezone(LONDON).utcoffset()
+    )
 
 
 def covering_occurrence(sessions: Iterable[Session], start: dt.datetime, end: dt.datetime) -> Occurrence | None:

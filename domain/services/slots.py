@@ -204,14 +204,14 @@ class SlotService:
         for row in await self.sql.fetch_all(_busy_query(ids, window_start, search.end + LONGEST_BOOKING, now)):
             busy[int(row["clinician_id"])].append((row["starts_at"], row["ends_at"]))
         busy_times = {clinician: BusyTimes(intervals) for clinician, intervals in busy.items()}
-        found: dict[tuple[dt.datetime, str, int, dt.datetime], Mapping[str, Any]] = {}
-        for row in schedules:
+        # No two sessions of one clinician overlap (``schedule.overlap``), so no slot comes twice.
+        found: list[tuple[dt.datetime, str, dt.datetime, int]] = []
+        for index, row in enumerate(schedules):
             times = busy_times.get(int(row["clinician_id"]), BusyTimes(()))
-            for start, end, _session in free_starts(
-                [session_of(row)], times, search.duration, window_start, search.end
-            ):
-                found.setdefault((start, row["name_key"], int(row["clinician_id"]), end), row)
-        return [(start, key, end, found[(start, key, c, end)]) for start, key, c, end in sorted(found)]
+            free = free_starts([session_of(row)], times, search.duration, window_start, search.end)
+            found.extend((start, row["name_key"], end, index) for start, end, _session in free)
+        found.sort()
+        return [(start, key, end, schedules[index]) for start, key, end, index in found]
 
     async def search(self, search: SlotSearch, limit: int, offset: int) -> Page[SlotView]:
         """Free slots by start, then clinician; one page of them and how many there are."""
