@@ -22,7 +22,7 @@ from domain.errors import Conflict, FieldChecker, FieldError, NotFound, RuleViol
 from domain.inputs import HoldCreate
 from domain.models import Appointment, Clinician, Department, Schedule, SlotHold, Unavailability, table
 from domain.rules import Status, check_search_text, coerce_postcode, entity_key, parse_aware_datetime, to_utc_iso
-from domain.rules.durations import parse_duration
+from domain.rules.durations import MAX_MINUTES, parse_duration
 from domain.rules.periods import parse_range_bound
 from domain.rules.schedules import london_date
 from domain.rules.slots import MAX_SEARCH_DAYS, BusyTimes, check_hold, check_search_range, free_starts
@@ -38,7 +38,7 @@ HOLD = table(SlotHold)
 UNAVAILABILITY = table(Unavailability)
 CLINICIAN = table(Clinician)
 DEPARTMENT = table(Department)
-LONGEST_BOOKING = dt.timedelta(hours=12)  # a slot may be searched with any booking duration
+LONGEST_BOOKING = dt.timedelta(minutes=MAX_MINUTES)  # the longest appointment, and search duration
 
 CLINICIAN_OVERLAP = Query(
     select(APPOINTMENT.c.id)
@@ -175,8 +175,11 @@ def _busy_query(clinician_ids: list[int], start: dt.datetime, end: dt.datetime, 
             source.c.clinician_id.in_(clinician_ids), source.c.starts_at < end, source.c.ends_at > start, *condition
         )
 
+    # No appointment lasts longer than 12 hours: a lower bound on the start lets the
+    # (clinician_id, starts_at) index find the window instead of scanning all earlier history.
+    earliest = start - LONGEST_BOOKING
     return union_all(
-        part(APPOINTMENT, APPOINTMENT.c.status == Status.ACTIVE.value),
+        part(APPOINTMENT, APPOINTMENT.c.status == Status.ACTIVE.value, APPOINTMENT.c.starts_at > earliest),
         part(HOLD, HOLD.c.expires_at > now),
         part(UNAVAILABILITY),
     )
