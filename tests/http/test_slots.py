@@ -7,12 +7,15 @@ import datetime as dt
 import uuid
 from collections import Counter
 
+import httpx
+import pytest
 from sqlalchemy import text, update
 
 from domain.models import SlotHold
 from domain.services.sweep import sweep_missed
 from tests.factories import appointment_body, nhs_number
 from tests.http.helpers import assert_problem, book, create_patient, field_codes
+from tests.http.live_server import live_api
 from tests.http.timetable import create_schedule, day_window, london, london_day
 
 ANNE, BOB = nhs_number(0), nhs_number(1)
@@ -220,10 +223,41 @@ async def test_bookings_and_reschedules_must_fit_the_schedule(client) -> None:
     assert (await client.post("/appointments", json=past)).status_code == 201
 
 
-async def test_24_simultaneous_holds_of_one_slot_give_exactly_one_201(client) -> None:
-    day = london_day(DAY)
-    await create_schedule(client)
-    body = {"clinician": "Dr Slot", "time": utc(london(day, 10)), "duration": "30m"}
+async def _race_for_one_hold(client) -> None:
+    """24 patients hold the same slot at once: exactly one wins."""
+    body = {"clinician": "Dr Slot", "time": utc(london(london_day(DAY), 10)), "duration": "30m"}
     responses = await asyncio.gather(*(client.post("/slots/holds", json=body) for _ in range(24)))
     assert Counter(r.status_code for r in responses) == {201: 1, 409: 23}, [r.text for r in responses]
     assert {r.json()["code"] for r in responses if r.status_code == 409} == {"slot.taken"}
+
+
+async def _race_holds_against_bookings(client) -> None:
+    """Holds and direct bookings of one slot at once: one of them wins, never a hold and a booking both."""
+    start = london(london_day(DAY), 11)
+    hold = {"clinician": "Dr Slot", "time": utc(start), "duration": "30m"}
+    patients = [nhs_number(10 + i) for i in range(12)]
+    for number in patients:
+        await create_patient(client, number)
+    requests = [client.post("/slots/holds", json=hold) for _ in range(12)] + [
+        client.post("/appointments", json=appointment_body(n, start, clinician="Dr Slot")) for n in patients
+    ]
+    responses = await asyncio.gather(*requests)
+    assert Counter(r.status_code for r in responses) == {201: 1, 409: 23}, [r.text for r in responses]
+    codes = {r.json()["code"] for r in responses if r.status_code == 409}
+    assert codes <= {"slot.taken", "slot.held", "appointment.clinician_overlap"}
+
+
+async def test_24_simultaneous_holds_of_one_slot_give_exactly_one_201(client) -> None:
+    await create_schedule(client)
+    await _race_for_one_hold(client)
+    await _race_holds_against_bookings(client)
+
+
+# PostgreSQL's exclusion constraint and advisory locks are what several server processes must meet.
+@pytest.mark.parametrize("backend", ["postgresql"])
+async def test_hold_races_against_a_real_multi_process_server(settings, engine) -> None:
+    with live_api(settings) as base_url:
+        async with httpx.AsyncClient(base_url=base_url, limits=httpx.Limits(max_connections=48), timeout=60) as client:
+            await create_schedule(client)
+            await _race_for_one_hold(client)
+            await _race_holds_against_bookings(client)
