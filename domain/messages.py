@@ -149,6 +149,9 @@ MESSAGES: dict[str, str] = {
     "slot.past": _("This time has already passed."),
     "hold.mismatch": _("The hold is for another clinician or time than this booking."),
     "hold.expired": _("The hold has expired or was released; search for free slots again."),
+    "start.bounds": _(
+        "Give start twice, as in start=ge2027-03-29&start=lt2027-04-05 (ge: from that day, lt: before that day)."
+    ),
     "reminder.subject": _("Appointment reminder"),
     "reminder.body": _("You have an appointment on {when} with {department} ({postcode})."),
 }

@@ -51,10 +51,13 @@ class FhirController(Controller):
     async def slots(
         self,
         fhir: NamedDependency[FhirService],
-        schedule: Annotated[str | None, QueryParameter(description="The Schedule's id (required).")] = None,
+        # Documented as required; checked in the domain, so a missing one is named with every other bad field.
+        schedule: Annotated[str | None, QueryParameter(required=True, description="The Schedule's id.")] = None,
         start: Annotated[
             list[str] | None,
-            QueryParameter(description="Twice: `ge{date}` and `lt{date}` (London dates or timestamps), ≤ 31 days."),
+            QueryParameter(
+                required=True, description="Twice: `ge{date}` and `lt{date}` (London dates or timestamps), ≤ 31 days."
+            ),
         ] = None,
     ) -> dict[str, Any]:
         """The schedule's free slots as a ``searchset`` Bundle of ``Slot`` resources (``status`` ``free``)."""

@@ -35,10 +35,13 @@ class SlotController(Controller):
         department: Annotated[str | None, QueryParameter(description="Department's name.")] = None,
         clinician: Annotated[str | None, QueryParameter(description="Clinician's name.")] = None,
         postcode: Annotated[str | None, QueryParameter(description="The site's postcode.")] = None,
+        # Documented as required; checked in the domain, so a missing one is named with every other bad field.
         since: Annotated[
-            str | None, QueryParameter(name="from", description="Start ≥ this instant (required).")
+            str | None, QueryParameter(name="from", required=True, description="Start ≥ this instant, with its offset.")
         ] = None,
-        until: Annotated[str | None, QueryParameter(name="to", description="Start < this instant (required).")] = None,
+        until: Annotated[
+            str | None, QueryParameter(name="to", required=True, description="Start < this instant, ≤ 31 days on.")
+        ] = None,
         duration: Annotated[str | None, QueryParameter(description="Length wanted (default: the slot's).")] = None,
         limit: Limit = 50,
         offset: Offset = 0,

@@ -86,7 +86,9 @@ MAX_REASON_LENGTH = 255
 
 
 def parse_reason(raw: Any) -> str | None:
-    """An unavailability's free-text reason: trimmed, NFC, at most 255 characters, one line."""
+    """An unavailability's free-text reason: trimmed, NFC, at most 255 characters, one line (or none)."""
+    if raw is None:
+        return None
     if not isinstance(raw, str):
         raise RuleViolation("reason.type")
     text = unicodedata.normalize("NFC", raw.strip())

@@ -94,7 +94,7 @@ def parse_fhir_search(schedule: str | None, starts: list[str]) -> SlotSearch:
     for raw in starts:
         prefix, value = raw[:2], raw[2:]
         if prefix not in bounds or bounds[prefix] is not None:
-            checker.errors.append(FieldError("start", "query.invalid"))
+            checker.errors.append(FieldError("start", "start.bounds"))
             continue
         rule = "from" if prefix == "ge" else "to"
         bounds[prefix] = checker.check("start", value, lambda v, rule=rule: parse_range_bound(v, rule=rule))
@@ -104,8 +104,8 @@ def parse_fhir_search(schedule: str | None, starts: list[str]) -> SlotSearch:
     if since is not None and until is not None and (problem := check_search_range(since, until)):
         params = {"max": MAX_SEARCH_DAYS, "variant": "days"} if problem == "range.too_long" else {}
         checker.errors.append(FieldError("start", problem, params))
-    if not checker.errors and (since is None or until is None):
-        checker.errors.append(FieldError("start", "field.required"))
+    if starts and not checker.errors and (since is None or until is None):
+        checker.errors.append(FieldError("start", "start.bounds"))
     checker.raise_if_any()
     assert since is not None and until is not None
     return SlotSearch(since, until, schedule=found)
