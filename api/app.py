@@ -28,6 +28,8 @@ from api.controllers.insight import InsightController
 from api.controllers.jobs import jobs_router, sweep_orphan_uploads
 from api.controllers.patients import PatientController
 from api.controllers.reminders import ReminderController
+from api.controllers.schedules import ScheduleController, UnavailabilityController
+from api.controllers.slots import SlotController
 from api.dependencies import app_sql_opener, driver_pool_lifespan, sql_provider
 from api.guards import single_valued_query
 from api.middleware import request_id_middleware
@@ -81,6 +83,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
             InsightController,
             FhirController,
             AuditController,
+            ScheduleController,
+            UnavailabilityController,
+            SlotController,
             jobs_router(settings),
             docs_assets_router(),
         ],

@@ -31,6 +31,9 @@ from domain.services.directory import clinician_directory, department_directory
 from domain.services.fhir import FhirService
 from domain.services.patients import PatientService
 from domain.services.reminder_queries import ReminderService
+from domain.services.schedules import ScheduleService
+from domain.services.slots import SlotService
+from domain.services.unavailability import UnavailabilityService
 from domain.sql import AsyncpgRunner, SessionRunner, SqlRunner
 
 
@@ -138,6 +141,16 @@ provide_departments = on_request_sql(department_directory, "The department direc
 provide_analytics = on_request_sql(AnalyticsService, "Missed-appointment analytics.")
 provide_fhir = audited_on_request_sql(FhirService, "FHIR views.")
 provide_jobs = on_request_sql(JobService, "Job use cases.")
+provide_schedules = on_request_sql(ScheduleService, "Schedule use cases.")
+provide_unavailability = on_request_sql(UnavailabilityService, "Unavailability use cases.")
+
+
+async def _slots(sql: NamedDependency[Any], settings: NamedDependency[Settings]) -> SlotService:
+    """Slot search and holds on this request's connection, holding for ``SLOT_HOLD_SECONDS``."""
+    return SlotService(sql, settings.slot_hold_seconds)
+
+
+provide_slots = Provide(_slots)
 
 
 async def _appointments(

@@ -27,6 +27,8 @@ async def require_json(request: Request[Any, Any, Any]) -> None:
 
 
 _DECLARED: dict[Any, frozenset[str]] = {}
+# A handler's ``opt`` may name query parameters that are lists by design (FHIR's ``start=ge…&start=lt…``).
+MULTI_VALUED_OPT = "multi_valued_query"
 
 
 def declared_query_parameters(handler: BaseRouteHandler) -> frozenset[str]:
@@ -37,7 +39,7 @@ def declared_query_parameters(handler: BaseRouteHandler) -> frozenset[str]:
             field.kwarg_definition.name or name
             for name, field in handler.parsed_fn_signature.parameters.items()
             if isinstance(field.kwarg_definition, QueryParameter)
-        )
+        ) - frozenset(handler.opt.get(MULTI_VALUED_OPT, ()))
     return declared
 
 

@@ -70,6 +70,8 @@ class Settings(BaseSettings):
     worker_max_memory_per_child: int = Field(default=1024 * 1024, ge=1024)
     # A job step (plan or chunk) whose worker died this many times fails the job instead of a next run.
     job_max_redeliveries: int = Field(default=3, ge=1)
+    # SPEC §10: how long POST /slots/holds keeps a slot for one patient.
+    slot_hold_seconds: int = Field(default=300, ge=1, le=24 * 3600)
     # --- Server limits against slow and idle clients (panda/server.py; per API process) ---
     # Connections plus running requests before new requests get 503; idle ones count too.
     limit_concurrency: int = Field(default=1000, ge=1)

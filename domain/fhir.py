@@ -17,7 +17,8 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
-from domain.rules import Status, effective_status, to_utc_iso
+from domain.rules import Status, effective_status, format_duration, to_utc_iso
+from domain.rules.schedules import format_wall_time, london_instant, weekday_names
 
 NHS_NUMBER_SYSTEM = "https://fhir.nhs.uk/Id/nhs-number"
 FHIR_JSON = "application/fhir+json"
@@ -99,3 +100,50 @@ def appointment_resource(row: Mapping[str, Any], now: dt.datetime) -> dict[str, 
 
 def _participant(actor: dict[str, Any]) -> dict[str, Any]:
     return {"actor": actor, "required": "required", "status": "accepted"}
+
+
+def schedule_resource(row: Mapping[str, Any], today: dt.date) -> dict[str, Any]:
+    """A stored schedule row (joined with its names) as a FHIR R4 ``Schedule``.
+
+    The recurring pattern has no structured home in R4's ``Schedule``: it is in ``comment``
+    (London wall-clock times); ``planningHorizon`` is the validity (London dates), and the free
+    times themselves are ``Slot`` resources (``GET /fhir/Slot?schedule=…``).
+    """
+    horizon = {"start": to_utc_iso(london_instant(row["valid_from"], 0))}
+    if row["valid_to"] is not None:
+        horizon["end"] = to_utc_iso(london_instant(row["valid_to"] + dt.timedelta(days=1), 0))
+    pattern = (
+        f"{', '.join(weekday_names(row['weekdays']))} {format_wall_time(row['start_minute'])}-"
+        f"{format_wall_time(row['end_minute'])} Europe/London, {format_duration(row['slot_minutes'])} slots"
+    )
+    return {
+        "resourceType": "Schedule",
+        "id": str(row["id"]),
+        "meta": {"lastUpdated": to_utc_iso(row["updated_at"])},
+        "contained": [{"resourceType": "Location", "id": _PLACE_ID, "address": {"postalCode": row["postcode"]}}],
+        "active": row["valid_to"] is None or row["valid_to"] >= today,
+        "serviceType": [{"text": row["department"]}],
+        "actor": [
+            {"type": "Practitioner", "display": row["clinician"]},
+            {"reference": f"#{_PLACE_ID}", "type": "Location", "display": row["postcode"]},
+        ],
+        "planningHorizon": horizon,
+        "comment": pattern,
+    }
+
+
+def slot_bundle(schedule_id: str, slots: list[tuple[dt.datetime, dt.datetime]]) -> dict[str, Any]:
+    """Free slots of one schedule as a FHIR R4 ``searchset`` ``Bundle`` of ``Slot`` resources."""
+    entries = []
+    for start, end in slots:
+        slot_id = f"{schedule_id}-{start.astimezone(dt.UTC):%Y%m%dT%H%MZ}"
+        resource = {
+            "resourceType": "Slot",
+            "id": slot_id,
+            "schedule": {"reference": f"Schedule/{schedule_id}"},
+            "status": "free",
+            "start": to_utc_iso(start),
+            "end": to_utc_iso(end),
+        }
+        entries.append({"fullUrl": f"urn:panda:slot:{slot_id}", "resource": resource, "search": {"mode": "match"}})
+    return {"resourceType": "Bundle", "type": "searchset", "total": len(entries), "entry": entries}

@@ -11,11 +11,12 @@ import uuid
 from collections.abc import Callable, Mapping
 from typing import Annotated, Any, ClassVar, TypeVar
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError, WithJsonSchema
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, WithJsonSchema
 from pydantic_core import PydanticCustomError
 
 from domain import rules
 from domain.errors import FieldError, InvalidInput, RuleViolation
+from domain.rules import schedules
 from domain.rules.delivery import DeliveryStatus, parse_delivery_status
 from domain.rules.preferences import (
     DEFAULT_LANGUAGE,
@@ -75,6 +76,16 @@ Preference = Annotated[
 ]
 LanguageCode = Annotated[Language, _checked(parse_language), _string({"enum": [lang.value for lang in Language]})]
 AppointmentId = Annotated[uuid.UUID, _checked(_uuid), _string({"format": "uuid"})]
+HoldId = Annotated[uuid.UUID, _checked(_uuid), _string({"format": "uuid"})]
+Weekdays = Annotated[
+    int,
+    _checked(schedules.parse_weekdays),
+    WithJsonSchema({"type": "array", "minItems": 1, "items": {"enum": list(schedules.WEEKDAYS)}}),
+]
+WallTime = Annotated[int, _checked(schedules.parse_wall_time), _string({"pattern": r"^\d{2}:\d{2}$"})]
+SlotLength = Annotated[int, _checked(schedules.parse_slot_length), _string({"examples": ["15m", "30m", "1h"]})]
+CalendarDate = Annotated[dt.date, _checked(schedules.parse_date), _string({"format": "date"})]
+Reason = Annotated[str | None, _checked(schedules.parse_reason), _string({"maxLength": 255})]
 
 
 class _Input(BaseModel):
@@ -148,6 +159,7 @@ class AppointmentCreate(_Input):
     clinician: Clinician
     department: Department
     postcode: Postcode
+    hold: HoldId | None = None  # a hold from POST /slots/holds, consumed by this booking
 
 
 class AppointmentUpdate(_Input):
@@ -168,6 +180,58 @@ class AppointmentUpdate(_Input):
     clinician: Clinician | None = None
     department: Department | None = None
     postcode: Postcode | None = None
+
+
+class ScheduleCreate(_Input):
+    """A clinician's recurring session at a site (London wall-clock times)."""
+
+    clinician: Clinician
+    department: Department
+    postcode: Postcode
+    weekdays: Weekdays
+    start: WallTime
+    end: WallTime
+    slot: SlotLength = schedules.DEFAULT_SLOT_MINUTES
+    valid_from: CalendarDate | None = None  # default: today in London
+    valid_to: CalendarDate | None = None
+
+
+class ScheduleUpdate(_Input):
+    """A partial update of a schedule; ``valid_to`` may be set to ``null`` (open-ended)."""
+
+    REFUSES_NULL: ClassVar[tuple[str, ...]] = (
+        "clinician", "department", "postcode", "weekdays", "start", "end", "slot", "valid_from",
+    )  # fmt: skip
+    IDENTITY: ClassVar[dict[str, tuple[Callable[[Any], Any], str]]] = {}
+
+    clinician: Clinician | None = None
+    department: Department | None = None
+    postcode: Postcode | None = None
+    weekdays: Weekdays | None = None
+    start: WallTime | None = None
+    end: WallTime | None = None
+    slot: SlotLength | None = None
+    valid_from: CalendarDate | None = None
+    valid_to: CalendarDate | None = None
+
+
+class UnavailabilityCreate(_Input):
+    """Time a clinician cannot see patients, ``[from, to)``."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=False)
+
+    clinician: Clinician
+    starts_at: Instant = Field(alias="from")
+    ends_at: Instant = Field(alias="to")
+    reason: Reason = None
+
+
+class HoldCreate(_Input):
+    """Hold ``[time, time + duration)`` of a clinician for a few minutes."""
+
+    clinician: Clinician
+    time: Instant
+    duration: Minutes
 
 
 _GENERIC_CODES = {
@@ -235,7 +299,9 @@ def set_fields(data: _Input) -> dict[str, Any]:
     return {name: getattr(data, name) for name in data.model_fields_set}
 
 
-def requested_changes(data: PatientUpdate | AppointmentUpdate, current: Mapping[str, Any]) -> dict[str, Any]:
+def requested_changes(
+    data: PatientUpdate | AppointmentUpdate | ScheduleUpdate, current: Mapping[str, Any]
+) -> dict[str, Any]:
     """The changes a partial update asks for, after the rules every update shares (400 naming each).
 
     Identity fields (``IDENTITY``) may be sent again as they are — then they are dropped — but

@@ -132,6 +132,34 @@ MESSAGES: dict[str, str] = {
     "key.duplicate": _("A live key already has this name: revoke it first, or choose another name."),
     "key.not_found": _("No live key has this name or id."),
     "audit_event.not_found": _("No such audit event."),
+    "weekdays.invalid": _("The weekdays must be a non-empty list of: {allowed}."),
+    "wall_time.format": _("The time of day must be HH:MM (24-hour clock), for example 09:30."),
+    "slot.range": _("The slot length must be between {min} and {max}."),
+    "date.format": _("The date must be an ISO 8601 date (YYYY-MM-DD)."),
+    "date.range": _("The date must fall between the years {earliest} and {latest}."),
+    "schedule.end_before_start": _("A session must end after it starts."),
+    "schedule.validity_order": _("The last valid date must not be before the first."),
+    "schedule.overlap": _(
+        "The clinician already has a session on one of these weekdays at an overlapping time and period."
+    ),
+    "schedule.not_found": _("No such schedule."),
+    "unavailability.not_found": _("No such unavailability."),
+    "hold.not_found": _("No such hold."),
+    "reason.type": _("The reason must be text."),
+    "reason.too_long": _("The reason must be at most {max} characters long."),
+    "reason.control_character": _("The reason must not contain control characters or line breaks."),
+    "slots.filter_required": _("Give a department or a clinician (or both)."),
+    "range.too_long:days": _("The range may span at most {max} days."),
+    "appointment.outside_schedule": _("The clinician has no session covering the whole of this time."),
+    "appointment.clinician_unavailable": _("The clinician is unavailable at this time."),
+    "slot.held": _("This time is held for another booking; choose another slot."),
+    "slot.taken": _("This time is already booked or held; choose another slot."),
+    "slot.past": _("This time has already passed."),
+    "hold.mismatch": _("The hold is for another clinician or time than this booking."),
+    "hold.expired": _("The hold has expired or was released; search for free slots again."),
+    "start.bounds": _(
+        "Give start twice, as in start=ge2027-03-29&start=lt2027-04-05 (ge: from that day, lt: before that day)."
+    ),
     "reminder.subject": _("Appointment reminder"),
     "reminder.body": _(
         "Dear {name}, this is a reminder of your appointment on {when} with {clinician} ({department}) at "
@@ -213,7 +241,9 @@ def negotiate_language(accept_language: str | None) -> str:
 
 def message(code: str, language: str, **params: Any) -> str:
     """The localised message for ``code``; unknown codes fall back to a generic message."""
-    template = MESSAGES.get(code) or MESSAGES["field.invalid"]
+    # A code may have wordings for several uses: ``variant`` picks one (``range.too_long:days``).
+    variant = params.pop("variant", None)
+    template = MESSAGES.get(f"{code}:{variant}") or MESSAGES.get(code) or MESSAGES["field.invalid"]
     text = translations(language).gettext(template)
     try:
         return text.format(**params)

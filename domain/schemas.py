@@ -8,6 +8,7 @@ from typing import Any, Generic, TypeVar
 import msgspec
 
 from domain.rules import effective_status, format_duration, to_utc_iso
+from domain.rules.schedules import format_wall_time, weekday_names
 
 T = TypeVar("T")
 
@@ -152,5 +153,83 @@ def outbox_message_view(row: Mapping[str, Any]) -> OutboxMessageView:
         body=row["body"],
         medium=row["medium"],
         language=row["language"],
+        created_at=to_utc_iso(row["created_at"]),
+    )
+
+
+class ScheduleView(msgspec.Struct):
+    """A clinician's recurring session; ``start``/``end`` are London wall-clock ``HH:MM``."""
+
+    id: str
+    clinician: str
+    department: str
+    postcode: str
+    weekdays: list[str]
+    start: str
+    end: str
+    slot: str
+    valid_from: str
+    valid_to: str | None
+    created_at: str
+    updated_at: str
+
+
+class UnavailabilityView(msgspec.Struct, rename={"starts_at": "from", "ends_at": "to"}):
+    """Time a clinician cannot see patients, ``[from, to)``."""
+
+    id: str
+    clinician: str
+    starts_at: str
+    ends_at: str
+    reason: str | None
+    created_at: str
+
+
+class SlotView(msgspec.Struct):
+    """A free slot: bookable as it is, or held first with ``POST /slots/holds``."""
+
+    clinician: str
+    department: str
+    postcode: str
+    start: str
+    end: str
+
+
+class HoldView(msgspec.Struct):
+    """A held interval of a clinician, until ``expires_at``."""
+
+    id: str
+    clinician: str
+    start: str
+    end: str
+    expires_at: str
+
+
+def schedule_view(row: Mapping[str, Any]) -> ScheduleView:
+    """Build the API view of a stored schedule row joined with its names."""
+    return ScheduleView(
+        id=str(row["id"]),
+        clinician=row["clinician"],
+        department=row["department"],
+        postcode=row["postcode"],
+        weekdays=weekday_names(row["weekdays"]),
+        start=format_wall_time(row["start_minute"]),
+        end=format_wall_time(row["end_minute"]),
+        slot=format_duration(row["slot_minutes"]),
+        valid_from=row["valid_from"].isoformat(),
+        valid_to=row["valid_to"].isoformat() if row["valid_to"] is not None else None,
+        created_at=to_utc_iso(row["created_at"]),
+        updated_at=to_utc_iso(row["updated_at"]),
+    )
+
+
+def unavailability_view(row: Mapping[str, Any]) -> UnavailabilityView:
+    """Build the API view of a stored unavailability row joined with the clinician's name."""
+    return UnavailabilityView(
+        id=str(row["id"]),
+        clinician=row["clinician"],
+        starts_at=to_utc_iso(row["starts_at"]),
+        ends_at=to_utc_iso(row["ends_at"]),
+        reason=row["reason"],
         created_at=to_utc_iso(row["created_at"]),
     )

@@ -105,8 +105,10 @@ def flower_notice(broker_url: str) -> str | None:
 
 @main.command("load-examples")
 def load_examples() -> None:
-    """Load the client's 100 example patients and 100 appointments through the API's services."""
+    """Load the client's 100 example patients and 100 appointments, then a small example timetable
+    (``example_schedules.json``), through the API's services."""
     from domain.db import make_engine
+    from panda.examples import load_example_timetable
     from panda.examples import load_examples as load
 
     async def run() -> None:
@@ -114,7 +116,10 @@ def load_examples() -> None:
         engine = make_engine(settings)
         from sqlalchemy.ext.asyncio import async_sessionmaker
 
-        outcome = await load(async_sessionmaker(engine, expire_on_commit=False), settings.reminder_policy)
+        sessions = async_sessionmaker(engine, expire_on_commit=False)
+        outcome = await load(sessions, settings.reminder_policy)
+        # After the appointments: the example history predates the timetable.
+        outcome["schedules"] = await load_example_timetable(sessions)
         await engine.dispose()
         for kind, counts in outcome.items():
             click.echo(f"{kind}: " + ", ".join(f"{code} {n}" for code, n in sorted(counts.items())))

@@ -10,10 +10,12 @@ from typing import Any
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from domain.errors import DomainError
-from domain.inputs import AppointmentCreate, PatientCreate, parse_input
+from domain.inputs import AppointmentCreate, PatientCreate, ScheduleCreate, parse_input
 from domain.rules.reminders import ReminderPolicy
 from domain.services.appointments import AppointmentService
 from domain.services.patients import PatientService
+from domain.services.schedules import ScheduleService
+from domain.sql import SessionRunner
 
 # The contract's defaults (24 h and 2 h before, outbox), for callers that pass no settings.
 DEFAULT_REMINDERS = ReminderPolicy()
@@ -38,6 +40,16 @@ async def load_examples(
         async with sessions() as session, session.begin():
             service = AppointmentService(session=session, reminders=reminders)
             outcome["appointments"][await _store(service.book, AppointmentCreate, row)] += 1
+    return outcome
+
+
+async def load_example_timetable(sessions: async_sessionmaker[Any]) -> Counter[str]:
+    """Store the example schedules (``example_schedules.json``: clinicians of the example data, from
+    today on) through the API's schedule service; loaded again, each one is a ``schedule.overlap``."""
+    outcome: Counter[str] = Counter()
+    for row in example_rows("example_schedules.json"):
+        async with sessions() as session, session.begin():
+            outcome[await _store(ScheduleService(SessionRunner(session)).create, ScheduleCreate, row)] += 1
     return outcome
 
 

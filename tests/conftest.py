@@ -30,6 +30,9 @@ POSTGRES_ADMIN_URL = os.environ.get("PANDA_TEST_POSTGRES_URL", "postgresql+async
 TABLES = (
     "audit_event",
     "api_key",
+    "slot_hold",
+    "unavailability",
+    "schedule",
     "job_error",
     "job_chunk",
     "job_key",

@@ -5,23 +5,25 @@ Errors stay RFC 9457 problem documents (not ``OperationOutcome``), as everywhere
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from litestar import Controller, get
 from litestar.di import NamedDependency
-from litestar.params import FromPath
+from litestar.params import FromPath, QueryParameter
 
 from api.access import requires
 from api.audit import audited
 from api.dependencies import provide_fhir
+from api.guards import MULTI_VALUED_OPT
 from domain.audit.events import Action, ResourceType
 from domain.auth.access import Access
 from domain.fhir import FHIR_JSON
 from domain.services.fhir import FhirService
+from domain.services.slots import parse_fhir_search
 
 
 class FhirController(Controller):
-    """``Patient`` and ``Appointment`` resources, by NHS number and by id."""
+    """``Patient``, ``Appointment`` and ``Schedule`` resources by id; free ``Slot`` resources by search."""
 
     path = "/fhir"
     tags = ["fhir"]
@@ -46,3 +48,29 @@ class FhirController(Controller):
     async def appointment(self, fhir: NamedDependency[FhirService], appointment_id: FromPath[str]) -> dict[str, Any]:
         """The appointment as a FHIR ``Appointment``; a malformed id is 404."""
         return await fhir.appointment(appointment_id)
+
+    @get("/Schedule/{schedule_id:str}", media_type=FHIR_JSON, guards=[requires(Access.DIRECTORY_READ)])
+    async def schedule(self, fhir: NamedDependency[FhirService], schedule_id: FromPath[str]) -> dict[str, Any]:
+        """A clinician's schedule as a FHIR ``Schedule``; a malformed id is 404."""
+        return await fhir.schedule(schedule_id)
+
+    @get(
+        "/Slot",
+        media_type=FHIR_JSON,
+        guards=[requires(Access.DIRECTORY_READ)],
+        opt={MULTI_VALUED_OPT: ("start",)},
+    )
+    async def slots(
+        self,
+        fhir: NamedDependency[FhirService],
+        # Documented as required; checked in the domain, so a missing one is named with every other bad field.
+        schedule: Annotated[str | None, QueryParameter(required=True, description="The Schedule's id.")] = None,
+        start: Annotated[
+            list[str] | None,
+            QueryParameter(
+                required=True, description="Twice: `ge{date}` and `lt{date}` (London dates or timestamps), ≤ 31 days."
+            ),
+        ] = None,
+    ) -> dict[str, Any]:
+        """The schedule's free slots as a ``searchset`` Bundle of ``Slot`` resources (``status`` ``free``)."""
+        return await fhir.slots(parse_fhir_search(schedule, start or []))

@@ -1,6 +1,7 @@
 """Appointment chunks: the API's rules for booking, applied to a chunk of rows at once.
 
-Each valid row names a stored patient, obeys the status rules on create, and (when stored as
+Each valid row names a stored patient, obeys the status rules on create, fits its clinician's
+timetable (sessions, unavailability, holds: SPEC §10), and (when stored as
 ``active``) overlaps no active appointment of its clinician or patient: stored ones, or earlier
 rows of the chunk (checked with ``rules.intervals_overlap``). A row without an ``id`` gets one
 derived from its patient, start and clinician, so importing the same file twice finds it.
@@ -18,7 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
-from sqlalchemy import Table, or_, select
+from sqlalchemy import Table, delete, or_, select
 
 from domain import rules
 from domain.dialects import insert_ignoring_conflicts
@@ -30,12 +31,14 @@ from domain.jobs.readers import Row
 from domain.jobs.validate import check_appointment
 from domain.models import Appointment, Clinician, Department, Patient
 from domain.rules import Status
-from domain.rules.booking import BookingPlan, plan_booking
+from domain.rules.booking import BookingPlan, check_plan_against_timetable, plan_booking
 from domain.rules.reminders import ReminderPolicy
-from domain.services.booking import appointment_row
+from domain.rules.slots import Timetable
+from domain.services.booking import HOLD, appointment_row, load_hold, with_hold
 from domain.services.directory import resolve_entity
 from domain.services.overlap import CHECKS
 from domain.services.reminders import reminder_rows, store_reminders
+from domain.services.timetables import load_timetables
 from domain.sql import SqlRunner
 
 APPOINTMENT = cast("Table", Appointment.__table__)
@@ -95,7 +98,8 @@ async def settle(
             outcome.reject(row.number, checked)
     bookings = await _bookable(sql, parsed, now, reminders, outcome)
     fresh = await _without_duplicates(sql, job_id, importing, bookings, outcome)
-    accepted = await _without_overlaps(sql, fresh, outcome)
+    fitting = await _within_timetables(sql, fresh, now, outcome)
+    accepted = await _without_overlaps(sql, fitting, outcome)
     outcome.valid += len(accepted)
     if importing and accepted:
         await _store(sql, accepted, now, reminders, outcome)
@@ -148,6 +152,42 @@ async def _without_duplicates(
         if str(booking.id) not in first_seen:
             outcome.duplicate()
     return [b for b in fresh if str(b.id) in first_seen]
+
+
+async def _within_timetables(
+    sql: SqlRunner, bookings: Sequence[Booking], now: dt.datetime, outcome: ChunkOutcome
+) -> list[Booking]:
+    """Refuse rows their clinician's timetable does not allow (SPEC §10), as the API does.
+
+    Timetables are loaded for every stored clinician of the chunk at once; a clinician not yet
+    stored has no schedule, hold or unavailability, so their rows pass. Holds named by rows are
+    consumed by :func:`_store`, with the rows that take them.
+    """
+    checked = [b for b in bookings if b.plan.is_active or b.data.hold is not None]
+    if not checked:
+        return list(bookings)
+    keys = sorted({rules.entity_key(b.data.clinician) for b in checked})
+    stmt = select(CLINICIAN.c.id, CLINICIAN.c.name_key).where(CLINICIAN.c.name_key.in_(keys))
+    clinicians = {row["name_key"]: int(row["id"]) for row in await sql.fetch_all(stmt)}
+    start = min(b.plan.start for b in checked)
+    end = max(b.plan.end for b in checked)
+    timetables = await load_timetables(sql, clinicians.values(), start, end, now)
+    accepted = []
+    for booking in bookings:
+        clinician_id = clinicians.get(rules.entity_key(booking.data.clinician))
+        hold_id = booking.data.hold
+        try:
+            if booking.plan.is_active or hold_id is not None:
+                found = await load_hold(sql, hold_id) if hold_id is not None else None
+                timetable = timetables.get(clinician_id, Timetable()) if clinician_id is not None else Timetable()
+                timetable = with_hold(timetable, clinician_id if clinician_id is not None else -1, found)
+                check_plan_against_timetable(booking.plan, timetable, now, hold_id)
+        except Conflict as exc:
+            field = "hold" if exc.code.startswith("hold.") else OVERLAP_FIELD
+            outcome.reject(booking.number, [FieldError(field, exc.code, exc.params)])
+            continue
+        accepted.append(booking)
+    return accepted
 
 
 async def _without_overlaps(sql: SqlRunner, bookings: Sequence[Booking], outcome: ChunkOutcome) -> list[Booking]:
@@ -225,6 +265,9 @@ async def _store(
         for row in reminder_rows(booking.id, booking.plan.reminders_due, reminders.channel, now)
     ]
     await store_reminders(sql, planned)
+    consumed_holds = [b.data.hold for b in bookings if b.id in stored and b.data.hold is not None]
+    if consumed_holds:
+        await sql.execute(delete(HOLD).where(HOLD.c.id.in_(consumed_holds)))
 
 
 def _columns(booking: Booking, entities: dict[tuple[str, str], int], now: dt.datetime) -> dict[str, Any]:

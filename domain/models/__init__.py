@@ -10,6 +10,7 @@ from domain.models.directory import Clinician, Department
 from domain.models.job import Job, JobChunk, JobError, JobKey
 from domain.models.patient import Patient
 from domain.models.reminder import OutboxMessage, Reminder
+from domain.models.schedule import Schedule, SlotHold, Unavailability
 
 
 def table(model: Any) -> Table:
@@ -30,5 +31,8 @@ __all__ = [
     "OutboxMessage",
     "Patient",
     "Reminder",
+    "Schedule",
+    "SlotHold",
+    "Unavailability",
     "table",
 ]

@@ -3,15 +3,20 @@
 The API's ``POST /appointments``, the bulk import and the example loader all call
 :func:`plan_booking`, so the status rules on create, the derived end and the reminders planned
 cannot drift apart between them. What needs stored data (the patient exists, no overlap) is
-checked by the callers against the database, with the same error codes.
+checked by the callers against the database, with the same error codes; what a clinician's
+timetable allows (SPEC §10) is :func:`check_plan_against_timetable`, given the timetable the
+callers load (``domain.services.booking.enforce_timetable`` for one booking, the import for a chunk).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from dataclasses import dataclass, field
 
+from domain.errors import Conflict
 from domain.rules.reminders import ReminderPolicy, plan_reminders
+from domain.rules.slots import Hold, Timetable, check_against_timetable
 from domain.rules.status import Status, check_create_status, stored_status_on_create
 
 
@@ -45,3 +50,19 @@ def plan_booking(
     status = stored_status_on_create(requested, end, now)
     due = tuple(plan_reminders(start, now, reminders.offsets_minutes)) if status is Status.ACTIVE else ()
     return BookingPlan(status=status, start=start, end=end, duration_minutes=duration_minutes, reminders_due=due)
+
+
+def check_plan_against_timetable(
+    plan: BookingPlan, timetable: Timetable, now: dt.datetime, hold_id: uuid.UUID | None = None
+) -> Hold | None:
+    """SPEC §10 on a planned booking: holds, sessions and unavailability (409 if refused).
+
+    Only an active booking takes time from a clinician: history is not checked, and cannot take a
+    hold. The schedule and unavailability are checked for a booking that has not started yet (a
+    clinician without any schedule is not checked). Returns the hold the booking consumes.
+    """
+    if not plan.is_active:
+        if hold_id is not None:
+            raise Conflict("hold.mismatch")
+        return None
+    return check_against_timetable(timetable, plan.start, plan.end, now, hold_id, future_active=plan.start >= now)

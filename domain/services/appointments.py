@@ -21,7 +21,7 @@ from domain.rules.booking import BookingPlan, plan_booking
 from domain.rules.reminders import ReminderPolicy
 from domain.schemas import AppointmentView, Page, appointment_view
 from domain.services.appointment_queries import APPOINTMENT_BY_ID, AppointmentFilter, fetch_appointment, fetch_page
-from domain.services.booking import appointment_row
+from domain.services.booking import appointment_row, enforce_timetable
 from domain.services.directory import resolve_entity
 from domain.services.overlap import ensure_no_overlap
 from domain.services.reminders import (
@@ -32,6 +32,7 @@ from domain.services.reminders import (
     schedule_reminders,
     store_reminders,
 )
+from domain.services.timetables import lock_clinician
 from domain.sql import ConstraintViolation, Query, SessionRunner, SqlRunner, in_transaction
 
 APPOINTMENT = table(Appointment)
@@ -134,6 +135,11 @@ class AppointmentService:
                 postcode=data.postcode,
                 now=now,
             )
+            # The timetable first (as the import does), under the clinician's lock on PostgreSQL
+            # so that no hold appears between the check and the insert.
+            if plan.is_active:
+                await lock_clinician(self.sql, clinician_id)
+            await enforce_timetable(self.sql, plan, clinician_id, now, data.hold)
             if plan.is_active:
                 await ensure_no_overlap(self.sql, values)
             try:
@@ -192,7 +198,11 @@ class AppointmentService:
                 return before
             status = Status(values.get("status", row["status"]))
             if status is Status.ACTIVE and ("starts_at" in values or "clinician_id" in values):
-                await ensure_no_overlap(self.sql, {**row, **values})
+                moved = {**row, **values}
+                await lock_clinician(self.sql, moved["clinician_id"])
+                plan = BookingPlan(status, moved["starts_at"], moved["ends_at"], moved["duration_minutes"])
+                await enforce_timetable(self.sql, plan, moved["clinician_id"], now)
+                await ensure_no_overlap(self.sql, moved)
             try:
                 await self.sql.execute(update(APPOINTMENT).where(APPOINTMENT.c.id == row["id"]).values(values))
             except ConstraintViolation as exc:

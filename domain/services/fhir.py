@@ -11,10 +11,14 @@ from typing import Any
 
 from domain.audit.events import AuditTrail, concerns
 from domain.clock import utcnow
-from domain.fhir import appointment_resource, patient_resource
+from domain.errors import NotFound
+from domain.fhir import appointment_resource, patient_resource, schedule_resource, slot_bundle
+from domain.rules.schedules import london_date
 from domain.services.appointment_queries import fetch_appointment
 from domain.services.appointments import parse_appointment_id
 from domain.services.patients import PatientService
+from domain.services.schedules import SCHEDULE_BY_ID, parse_uuid
+from domain.services.slots import SlotSearch, SlotService
 from domain.sql import SqlRunner
 
 
@@ -30,6 +34,18 @@ class FhirService:
         row = await PatientService(sql=self.sql).find_row(nhs_number)
         concerns(self.audit, resource_id=row["nhs_number"], patient=row["nhs_number"])
         return patient_resource(row)
+
+    async def schedule(self, raw_id: str) -> dict[str, Any]:
+        """A schedule as a FHIR ``Schedule``; unknown or malformed ids are 404."""
+        row = await self.sql.fetch_one(SCHEDULE_BY_ID, id=parse_uuid(raw_id, "schedule.not_found"))
+        if row is None:
+            raise NotFound("schedule.not_found")
+        return schedule_resource(row, london_date(utcnow()))
+
+    async def slots(self, search: SlotSearch) -> dict[str, Any]:
+        """A schedule's free slots as a ``searchset`` Bundle (empty for an unknown schedule)."""
+        free = await SlotService(self.sql).free(search)
+        return slot_bundle(str(search.schedule), [(start, end) for start, _key, end, _row in free])
 
     async def appointment(self, raw_id: str) -> dict[str, Any]:
         """The appointment as a FHIR ``Appointment``; an erased patient is no longer named."""

@@ -23,13 +23,15 @@ from domain.auth.actor import Role
 from domain.config import Settings
 from domain.services import api_keys
 from domain.sql import SessionRunner
-from tests.factories import appointment_body, nhs_number, now, patient_body
+from tests.factories import appointment_body, iso, nhs_number, now, patient_body
 from tests.http.helpers import assert_problem, book, create_patient
+from tests.http.timetable import create_schedule, london, london_day, schedule_body
 
 ON_POSTGRESQL = pytest.mark.parametrize("backend", ["postgresql"])
 
 SMALL_LIMIT = 2048  # bytes, for JSON bodies and uploads alike, so 413 needs no huge request
 UNREACHABLE_DATABASE = "postgresql+asyncpg://postgres@127.0.0.1:9/nowhere"
+HOUR = dt.timedelta(hours=1)
 CSV = {"content": b"nhs_number,name\n", "headers": {"content-type": "text/csv"}}
 # Statuses that need a live server and clients held mid-request; the named test produces them.
 PRODUCED_ELSEWHERE = {
@@ -84,6 +86,21 @@ def valid_requests(patient: str, appointment: str, reminder: str = "") -> dict[t
         ("GET", "/appointments/{appointment_id}/history"): {},
         ("GET", "/fhir/AuditEvent/{event_id}"): {},
         ("POST", "/callbacks/notify"): receipt_request(reminder),
+        ("POST", "/schedules"): {"json": schedule_body(clinician="Dr Sessions")},
+        ("GET", "/schedules"): {},
+        ("GET", "/schedules/{schedule_id}"): {},
+        ("PATCH", "/schedules/{schedule_id}"): {"json": {"end": "12:30"}},
+        ("DELETE", "/schedules/{schedule_id}"): {},
+        ("POST", "/unavailability"): {"json": {"clinician": "Dr Other", "from": iso(later), "to": iso(later + HOUR)}},
+        ("GET", "/unavailability"): {},
+        ("DELETE", "/unavailability/{unavailability_id}"): {},
+        ("GET", "/slots"): {"params": {"department": "cardiology", "from": iso(later), "to": iso(later + HOUR)}},
+        ("POST", "/slots/holds"): {"json": {"clinician": "Dr Held", "time": iso(later), "duration": "15m"}},
+        ("DELETE", "/slots/holds/{hold_id}"): {},
+        ("GET", "/fhir/Schedule/{schedule_id}"): {},
+        ("GET", "/fhir/Slot"): {
+            "params": [("schedule", "0" * 32), ("start", "ge2031-01-01"), ("start", "lt2031-01-08")]
+        },
     }
 
 
@@ -205,7 +222,21 @@ async def test_every_documented_problem_status_happens(
     operations = {(m.upper(), p): op for p, item in schema["paths"].items() for m, op in item.items()}
     assert set(operations) <= set(requests), f"add a valid request for {set(operations) - set(requests)}"
     event = (await client.get("/audit", params={"limit": 1})).json()["items"][0]["id"]
-    existing = {"nhs_number": patient, "appointment_id": appointment, "job_id": "0" * 32, "event_id": event}
+    later = now() + dt.timedelta(days=20)
+    schedule = (await create_schedule(client, clinician="Dr Existing"))["id"]
+    leave = {"clinician": "Dr Existing", "from": iso(later), "to": iso(later + HOUR)}
+    unavailability = (await client.post("/unavailability", json=leave)).json()["id"]
+    hold_body = {"clinician": "Dr Holding", "time": iso(later), "duration": "15m"}
+    hold = (await client.post("/slots/holds", json=hold_body)).json()["id"]
+    existing = {
+        "nhs_number": patient,
+        "appointment_id": appointment,
+        "job_id": "0" * 32,
+        "schedule_id": schedule,
+        "unavailability_id": unavailability,
+        "hold_id": hold,
+        "event_id": event,
+    }
     malformed = dict.fromkeys(existing, "not-an-identifier")
 
     for (method, path), operation in sorted(operations.items()):
@@ -249,6 +280,9 @@ async def test_documented_conflicts_happen(limited_client, engine) -> None:
         ("POST", "/appointments"),
         ("PATCH", "/appointments/{appointment_id}"),
         ("DELETE", "/jobs/{job_id}"),
+        ("POST", "/schedules"),
+        ("PATCH", "/schedules/{schedule_id}"),
+        ("POST", "/slots/holds"),
     }
     assert conflicting == triggered, "add a request that conflicts for each operation documenting 409"
     body = patient_body(nhs_number(42))
@@ -265,6 +299,15 @@ async def test_documented_conflicts_happen(limited_client, engine) -> None:
     async with engine.begin() as connection:  # as if a worker had finished it
         await connection.execute(text("UPDATE job SET status = 'succeeded' WHERE id = :id"), {"id": job.json()["id"]})
     assert_problem(await client.delete(f"/jobs/{job.json()['id']}"), 409, "job.not_cancellable")
+    first = await create_schedule(client, weekdays=["mon"])
+    assert_problem(await client.post("/schedules", json=schedule_body(weekdays=["mon"])), 409, "schedule.overlap")
+    second = await create_schedule(client, weekdays=["tue"])
+    clash = await client.patch(f"/schedules/{second['id']}", json={"weekdays": ["mon"]})
+    assert_problem(clash, 409, "schedule.overlap")
+    hold = {"clinician": first["clinician"], "time": iso(london(london_day(7), 9)), "duration": "30m"}
+    hold["time"] = iso(london(london_day(7 + (7 - london_day(7).weekday()) % 7), 9))  # a Monday
+    assert (await client.post("/slots/holds", json=hold)).status_code == 201
+    assert_problem(await client.post("/slots/holds", json=hold), 409, "slot.taken")
 
 
 def test_statuses_produced_elsewhere_name_real_tests() -> None:

@@ -54,5 +54,6 @@ async def test_the_models_declare_the_migrated_exclusion_constraints(postgres_ur
     assert [name for name, _definition in migrated] == [
         "ex_appointment_clinician_id_overlap",
         "ex_appointment_patient_id_overlap",
+        "ex_slot_hold_clinician_id_overlap",
     ]
     assert await _exclusions(models_only_url) == migrated

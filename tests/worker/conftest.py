@@ -24,7 +24,17 @@ from tests.worker.processes import BEAT_READY, WORKER_READY, Process, start_beat
 
 REDIS_SERVER = os.environ.get("PANDA_TEST_REDIS_URL", "redis://127.0.0.1:6379")
 FIRST_TEST_DB = int(os.environ.get("PANDA_TEST_REDIS_FIRST_DB", "5"))
-TABLES = ("outbox_message", "reminder", "appointment", "patient", "clinician", "department")
+TABLES = (
+    "slot_hold",
+    "unavailability",
+    "schedule",
+    "outbox_message",
+    "reminder",
+    "appointment",
+    "patient",
+    "clinician",
+    "department",
+)
 
 
 def _redis_db() -> int:
