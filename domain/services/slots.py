@@ -100,8 +100,10 @@ def parse_fhir_search(schedule: str | None, starts: list[str]) -> SlotSearch:
         rule = "from" if prefix == "ge" else "to"
         bounds[prefix] = checker.check("start", value, functools.partial(parse_range_bound, rule=rule))
     since, until = bounds["ge"], bounds["lt"]
-    missing = [("schedule", schedule)] + [("start", None)] * (not starts)
-    checker.errors += [FieldError(field, "field.required") for field, raw in missing if raw is None]
+    if schedule is None:
+        checker.errors.append(FieldError("schedule", "field.required"))
+    if not starts:  # the message shows how to give both bounds
+        checker.errors.append(FieldError("start", "start.bounds"))
     if since is not None and until is not None and (problem := check_search_range(since, until)):
         params = {"max": MAX_SEARCH_DAYS, "variant": "days"} if problem == "range.too_long" else {}
         checker.errors.append(FieldError("start", problem, params))

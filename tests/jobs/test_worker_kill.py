@@ -26,8 +26,8 @@ from tests.worker.processes import Process, start_beat, start_worker
 
 pytestmark = pytest.mark.slow
 
-ROWS = 5_000
-CHUNK_ROWS = 50  # a hundred small chunks, so that the kill lands in the middle of the job
+ROWS = 20_000
+CHUNK_ROWS = 50  # four hundred small chunks, so that the kill lands in the middle of the job
 FINISH_SECONDS = 180.0
 TABLES = ("job_key", "job_error", "job_chunk", "job", "outbox_message", "reminder", "appointment", "patient")
 
