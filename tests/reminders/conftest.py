@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import pytest
 
 from domain.config import Settings
-from tests.reminders.notify_double import API_KEY, EMAIL_TEMPLATE, SMS_TEMPLATE, NotifyDouble, notify_double
+from tests.reminders.notify_double import NotifyDouble, notify_double, sending_through
 from tests.reminders.servers import SmtpRecorder, WebhookRecorder, smtp_server, webhook_server
 
 CALLBACK_TOKEN = "callback-token-for-tests"
@@ -45,14 +45,4 @@ def notify() -> Iterator[NotifyDouble]:
 @pytest.fixture
 def notify_settings(reminder_settings: Settings, notify: NotifyDouble) -> Settings:
     """Settings sending through the Notify double, with its templates and a callback token."""
-    return reminder_settings.model_copy(
-        update={
-            "reminder_channel": "notify",
-            "notify_api_key": API_KEY,
-            "notify_base_url": notify.url,
-            "notify_email_template_id": EMAIL_TEMPLATE,
-            "notify_sms_template_id": SMS_TEMPLATE,
-            "notify_callback_token": CALLBACK_TOKEN,
-            "send_timeout_seconds": 5.0,
-        }
-    )
+    return sending_through(reminder_settings, notify, CALLBACK_TOKEN, send_timeout_seconds=5.0)

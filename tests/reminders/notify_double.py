@@ -30,6 +30,7 @@ import httpx
 import jwt
 from email_validator import EmailNotValidError, validate_email
 
+from domain.config import Settings
 from domain.rules.preferences import is_uk_mobile
 
 SERVICE_ID = "26785a09-ab16-4eb0-8407-a37497a57506"
@@ -242,3 +243,18 @@ def notify_double() -> Iterator[NotifyDouble]:
     finally:
         server.shutdown()
         server.server_close()
+
+
+def sending_through(settings: Settings, double: NotifyDouble, callback_token: str, **more: Any) -> Settings:
+    """``settings`` with the ``notify`` channel pointed at ``double``, its templates and a callback token."""
+    return settings.model_copy(
+        update={
+            "reminder_channel": "notify",
+            "notify_api_key": API_KEY,
+            "notify_base_url": double.url,
+            "notify_email_template_id": EMAIL_TEMPLATE,
+            "notify_sms_template_id": SMS_TEMPLATE,
+            "notify_callback_token": callback_token,
+            **more,
+        }
+    )

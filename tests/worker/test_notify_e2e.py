@@ -26,7 +26,14 @@ from domain.config import Settings
 from tests.factories import nhs_number
 from tests.http.helpers import book, create_patient
 from tests.http.live_server import live_api
-from tests.reminders.notify_double import API_KEY, EMAIL_TEMPLATE, SMS_TEMPLATE, NotifyDouble, notify_double
+from tests.reminders.notify_double import (
+    API_KEY,
+    EMAIL_TEMPLATE,
+    SMS_TEMPLATE,
+    NotifyDouble,
+    notify_double,
+    sending_through,
+)
 from tests.reminders.seed import reminder_states, seed_due_reminders, status_counts
 from tests.worker.conftest import wait_until, worker_env
 from tests.worker.processes import Process, start_beat, start_worker
@@ -46,16 +53,7 @@ def notify() -> Iterator[NotifyDouble]:
 
 @pytest.fixture
 def notify_pg_settings(pg_settings: Settings, notify: NotifyDouble) -> Settings:
-    return pg_settings.model_copy(
-        update={
-            "reminder_channel": "notify",
-            "notify_api_key": API_KEY,
-            "notify_base_url": notify.url,
-            "notify_email_template_id": EMAIL_TEMPLATE,
-            "notify_sms_template_id": SMS_TEMPLATE,
-            "notify_callback_token": CALLBACK_TOKEN,
-        }
-    )
+    return sending_through(pg_settings, notify, CALLBACK_TOKEN)
 
 
 def notify_env(settings: Settings, **extra: str) -> dict[str, str]:
