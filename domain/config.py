@@ -12,7 +12,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from domain.errors import RuleViolation
 from domain.rules.durations import parse_minutes
-from domain.rules.reminders import ReminderPolicy
+from domain.rules.reminders import LEASE_MARGIN_SECONDS, ReminderPolicy
 
 VAR_DIR = Path("var")
 
@@ -57,6 +57,8 @@ class Settings(BaseSettings):
     smtp_password: str | None = None
     smtp_starttls: bool = False
     send_timeout_seconds: float = Field(default=10.0, gt=0)
+    # How long past its sends' deadlines a claimed batch stays leased (a dead drain's batch waits that long).
+    reminder_lease_margin_seconds: float = Field(default=LEASE_MARGIN_SECONDS, gt=0)
     webhook_url: str | None = None
     webhook_token: str | None = None
     flower_basic_auth: str | None = None

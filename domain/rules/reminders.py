@@ -77,18 +77,21 @@ def gives_up(attempts: int, max_attempts: int) -> bool:
     return attempts >= max_attempts
 
 
-# Margin for the claim's commit, the thread hand-off and a slow database before the record.
+# Margin for the claim's commit, the thread hand-off and a slow database before the record
+# (``REMINDER_LEASE_MARGIN_SECONDS``).
 LEASE_MARGIN_SECONDS = 30.0
 
 
-def lease_length(send_timeout_seconds: float, claim_size: int) -> dt.timedelta:
+def lease_length(
+    send_timeout_seconds: float, claim_size: int, margin_seconds: float = LEASE_MARGIN_SECONDS
+) -> dt.timedelta:
     """How long claimed reminders stay out of every other drain's reach while they are sent.
 
     Each send is cut off at its deadline, so a batch cannot outlast the lease: a reminder is due
     again only when its drain died (or lost its database) between the claim and the record; it is
     then sent again with the same idempotency key, never lost.
     """
-    return dt.timedelta(seconds=send_timeout_seconds * claim_size + LEASE_MARGIN_SECONDS)
+    return dt.timedelta(seconds=send_timeout_seconds * claim_size + margin_seconds)
 
 
 def reminder_route(

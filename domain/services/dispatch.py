@@ -206,7 +206,8 @@ async def send_leased(sessions: async_sessionmaker[AsyncSession], channel: Chann
         now = utcnow()
         prepared = prepare(rows, channel, now)
         outcome = await record_skips(session, prepared.skipped, now)
-        until = now + lease_length(channel.settings.send_timeout_seconds, len(rows))
+        settings = channel.settings
+        until = now + lease_length(settings.send_timeout_seconds, len(rows), settings.reminder_lease_margin_seconds)
         await lease(session, [m.reminder_id for m in prepared.messages], until, now)
     deliveries = await deliver_by_deadline(channel, prepared.messages)
     async with sessions() as session, session.begin():

@@ -129,4 +129,16 @@ async def test_a_chunk_that_kills_its_worker_fails_the_job_after_bounded_redeliv
     assert lost == MAX_REDELIVERIES + 1, "the deaths and the delivery that failed the job, counted in the database"
     log = workers[0].log()
     assert log.count("exited with 'exitcode 137'") >= MAX_REDELIVERIES, log[-3000:]
-    assert not any(Path(settings.upload_dir).iterdir()), "the job's upload is deleted, the orphan swept at start"
+    # The failed status commits first, then the worker deletes the job's keys and file.
+    assert await _emptied(Path(settings.upload_dir)), "the job's upload is deleted, the orphan swept at start"
+
+
+async def _emptied(folder: Path, within: float = 10.0) -> bool:
+    """Whether ``folder`` holds no file within ``within`` seconds."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + within
+    while any(folder.iterdir()):
+        if loop.time() > deadline:
+            return False
+        await asyncio.sleep(0.05)
+    return True

@@ -83,13 +83,13 @@ async def register_and_read(tour: Tour, persons: list[Person]) -> None:
 
 
 async def book_and_remind(tour: Tour, persons: list[Person]) -> list[str]:
-    """Book everyone about 70 s ahead (reminders 1 min before: due within 30 s); clash, cancel, record history."""
-    start = dt.datetime.now(dt.UTC).replace(microsecond=0) + dt.timedelta(seconds=70)
+    """Book everyone about 66 s ahead (reminders 1 min before: due within seconds); clash, cancel, record history."""
+    start = dt.datetime.now(dt.UTC).replace(microsecond=0) + dt.timedelta(seconds=66)
     ids = []
     for i, person in enumerate(persons):
         body = {
             "patient": person.body()["nhs_number"],
-            "time": (start + dt.timedelta(seconds=5 * i)).isoformat(),
+            "time": (start + dt.timedelta(seconds=i)).isoformat(),
             "duration": "30m",
             "clinician": f"Dr Privacy {i}",
             "department": "Audiology",

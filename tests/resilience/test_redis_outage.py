@@ -19,7 +19,7 @@ from tests.resilience.traffic import register_patients
 
 pytestmark = pytest.mark.slow
 
-DUE_IN = dt.timedelta(seconds=12)
+DUE_IN = dt.timedelta(seconds=5)
 SEND_SECONDS = 90.0  # the worker and the scheduler reconnect with back-off
 
 

@@ -171,7 +171,8 @@ async def test_kill_9_mid_batch_then_redis_flushed_every_reminder_goes_with_its_
 
     total = 60
     notify.delay = 0.05
-    env = notify_env(notify_pg_settings)
+    # The dead worker's leased batch is due again after its sends' deadlines plus this margin.
+    env = notify_env(notify_pg_settings, REMINDER_LEASE_MARGIN_SECONDS="2")
     seeded = await seed_due_reminders(pg_sessions, total, channel="notify", email="ann@example.org")
     first = start_worker(env, tmp_path, "w1")
     processes.append(first)
