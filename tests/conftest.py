@@ -17,7 +17,6 @@ import asyncpg
 import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
-from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
@@ -25,25 +24,9 @@ from api.app import create_app
 from domain.config import Settings
 from domain.db import make_engine
 from domain.migrate import migrate
+from tests.emptying import empty_tables
 
 POSTGRES_ADMIN_URL = os.environ.get("PANDA_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres")
-TABLES = (
-    "audit_event",
-    "api_key",
-    "slot_hold",
-    "unavailability",
-    "schedule",
-    "job_error",
-    "job_chunk",
-    "job_key",
-    "job",
-    "outbox_message",
-    "reminder",
-    "appointment",
-    "patient",
-    "clinician",
-    "department",
-)
 
 
 def _plain_dsn(url: str) -> str:
@@ -96,11 +79,7 @@ async def engine(settings: Settings) -> AsyncIterator[AsyncEngine]:
     """An engine on the backend's database, emptied before the test."""
     engine = make_engine(settings)
     async with engine.begin() as connection:
-        if settings.is_sqlite:
-            for table in TABLES:
-                await connection.execute(text(f"DELETE FROM {table}"))
-        else:
-            await connection.execute(text(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE"))
+        await empty_tables(connection)
     yield engine
     await engine.dispose()
 

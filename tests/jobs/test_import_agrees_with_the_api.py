@@ -15,9 +15,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import text
 
-from tests.conftest import TABLES
+from tests.emptying import empty_tables
 from tests.jobs.helpers import errors, run_job
 
 pytestmark = pytest.mark.usefixtures("engine")
@@ -91,10 +90,7 @@ async def _timetable(client: Any) -> None:
 
 async def _reset(engine: Any) -> None:
     async with engine.begin() as connection:
-        for table in TABLES:
-            # audit_event refuses DELETE on PostgreSQL (append-only); TRUNCATE is no row change.
-            append_only = table == "audit_event" and connection.dialect.name == "postgresql"
-            await connection.execute(text(f"{'TRUNCATE' if append_only else 'DELETE FROM'} {table}"))
+        await empty_tables(connection)
 
 
 async def _stored_state(client: Any, sessions: Any, settings: Any) -> None:

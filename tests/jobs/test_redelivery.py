@@ -23,6 +23,7 @@ import tests
 from api.app import create_app
 from domain.config import Settings
 from domain.db import make_engine
+from tests.emptying import empty_tables
 from tests.factories import nhs_number
 from tests.jobs.helpers import encode
 from tests.worker.conftest import _redis_db, flushed_redis_db
@@ -32,7 +33,6 @@ CHUNK_ROWS = 5
 MAX_REDELIVERIES = 2
 KILLED_SEQ = 1
 FINISH_SECONDS = 120.0
-TABLES = ("job_key", "job_error", "job_chunk", "job", "patient")
 PROJECT_ROOT = Path(tests.__file__).parent.parent
 
 
@@ -57,7 +57,7 @@ async def job_settings(postgres_url: str, tmp_path: Path) -> Any:
         )
         engine = make_engine(settings)
         async with engine.begin() as connection:
-            await connection.execute(text(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE"))
+            await empty_tables(connection)
         await engine.dispose()
         yield settings
 

@@ -15,12 +15,12 @@ from typing import Any
 
 import pytest
 from litestar.testing import AsyncTestClient
-from sqlalchemy import text
 
 from api.app import create_app
 from bench.job_data import write_patient_csv
 from domain.config import Settings
 from domain.db import make_engine
+from tests.emptying import empty_tables
 from tests.worker.conftest import _redis_db, flushed_redis_db
 from tests.worker.processes import Process, start_beat, start_worker
 
@@ -29,7 +29,6 @@ pytestmark = pytest.mark.slow
 ROWS = 20_000
 CHUNK_ROWS = 50  # four hundred small chunks, so that the kill lands in the middle of the job
 FINISH_SECONDS = 180.0
-TABLES = ("job_key", "job_error", "job_chunk", "job", "outbox_message", "reminder", "appointment", "patient")
 
 
 @pytest.fixture
@@ -58,7 +57,7 @@ async def pg_jobs_settings(postgres_url: str, jobs_broker: str, tmp_path: Path) 
     )
     engine = make_engine(settings)
     async with engine.begin() as connection:
-        await connection.execute(text(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE"))
+        await empty_tables(connection)
     await engine.dispose()
     yield settings
 

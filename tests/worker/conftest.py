@@ -15,26 +15,15 @@ from pathlib import Path
 
 import pytest
 import redis
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from domain.config import Settings
 from domain.db import make_engine
+from tests.emptying import empty_tables
 from tests.worker.processes import BEAT_READY, WORKER_READY, Process, start_beat, start_worker
 
 REDIS_SERVER = os.environ.get("PANDA_TEST_REDIS_URL", "redis://127.0.0.1:6379")
 FIRST_TEST_DB = int(os.environ.get("PANDA_TEST_REDIS_FIRST_DB", "5"))
-TABLES = (
-    "slot_hold",
-    "unavailability",
-    "schedule",
-    "outbox_message",
-    "reminder",
-    "appointment",
-    "patient",
-    "clinician",
-    "department",
-)
 
 
 def _redis_db() -> int:
@@ -88,7 +77,7 @@ async def pg_sessions(pg_settings: Settings) -> AsyncIterator[async_sessionmaker
     """Sessions on the emptied PostgreSQL test database."""
     engine = make_engine(pg_settings)
     async with engine.begin() as connection:
-        await connection.execute(text(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE"))
+        await empty_tables(connection)
     yield async_sessionmaker(engine, expire_on_commit=False)
     await engine.dispose()
 
