@@ -50,6 +50,11 @@ def broker_url() -> Iterator[str]:
 @pytest.fixture
 def pg_settings(postgres_url: str, broker_url: str) -> Settings:
     """Settings of the workers under test: PostgreSQL, Redis, a one-second scheduler."""
+    return worker_settings(postgres_url, broker_url)
+
+
+def worker_settings(postgres_url: str, broker_url: str) -> Settings:
+    """PostgreSQL, Redis, a one-second scheduler and reminders one minute before the start."""
     return Settings(
         _env_file=None,  # type: ignore[call-arg]
         database_url=postgres_url,
@@ -93,15 +98,27 @@ def processes(tmp_path: Path) -> Iterator[list[Process]]:
         process.stop()
 
 
-@pytest.fixture
-def system(pg_settings: Settings, pg_sessions: object, processes: list[Process], tmp_path: Path) -> list[Process]:
-    """One worker (concurrency 2) and one scheduler, running on PostgreSQL and Redis."""
-    env = worker_env(pg_settings)
-    processes.append(start_worker(env, tmp_path, wait=False))
-    processes.append(start_beat(env, tmp_path, wait=False))
-    processes[0].wait_for(WORKER_READY)
-    processes[1].wait_for(BEAT_READY)
-    return processes
+@pytest.fixture(scope="module")
+def system_settings(postgres_url: str) -> Iterator[Settings]:
+    """Settings of a worker and scheduler shared by a module's tests (on their own Redis database)."""
+    for broker_url in flushed_redis_db(_redis_db()):
+        yield worker_settings(postgres_url, broker_url)
+
+
+@pytest.fixture(scope="module")
+def system(system_settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[list[Process]]:
+    """One worker (concurrency 2) and one scheduler on PostgreSQL and Redis, started once per module:
+    each test empties the tables (``pg_sessions``) and the running processes serve it."""
+    env = worker_env(system_settings)
+    workdir = tmp_path_factory.mktemp("system")
+    processes = [start_worker(env, workdir, wait=False), start_beat(env, workdir, wait=False)]
+    try:
+        processes[0].wait_for(WORKER_READY)
+        processes[1].wait_for(BEAT_READY)
+        yield processes
+    finally:
+        for process in processes:
+            process.stop()
 
 
 async def wait_until(check: Callable[[], Awaitable[bool]], timeout: float, what: str) -> None:

@@ -41,8 +41,16 @@ def planning_offsets() -> Iterator[None]:
 
 
 @pytest.fixture
-async def api(pg_settings: Settings, system: list[Process], planning_offsets: None) -> AsyncIterator[AsyncTestClient]:
-    """The API on the workers' database, with the workers and the scheduler running."""
+def pg_settings(system_settings: Settings) -> Settings:
+    """The running system's settings (no Redis database of the test's own: the worker uses the module's)."""
+    return system_settings
+
+
+@pytest.fixture
+async def api(
+    pg_settings: Settings, pg_sessions: object, system: list[Process], planning_offsets: None
+) -> AsyncIterator[AsyncTestClient]:
+    """The API on the workers' emptied database, with the module's worker and scheduler running."""
     async with AsyncTestClient(app=create_app(pg_settings)) as client:
         yield client
 
