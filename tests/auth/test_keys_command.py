@@ -11,6 +11,8 @@ import pytest
 
 from domain.auth.keys import key_hash
 
+pytestmark = pytest.mark.slow  # each test runs the command in fresh processes
+
 
 def panda(env: dict[str, str], *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
     return subprocess.run(

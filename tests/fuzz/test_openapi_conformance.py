@@ -19,10 +19,14 @@ import sys
 from dataclasses import asdict
 from pathlib import Path
 
+import pytest
+
 from tests.fuzz.conftest import Seeded
 from tests.fuzz.hooks import SEEDED_ENV
 
 # CI runs the same bounded set each time; to explore further, set PANDA_FUZZ_SEED and PANDA_FUZZ_EXAMPLES.
+pytestmark = pytest.mark.slow
+
 MAX_EXAMPLES = int(os.environ.get("PANDA_FUZZ_EXAMPLES", "40"))
 SEED = int(os.environ.get("PANDA_FUZZ_SEED", "20261128"))
 # One worker: hypothesis parses lambda sources with ast, which CPython 3.11 can break across threads
