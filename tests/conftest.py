@@ -101,4 +101,3 @@ async def client(app: Litestar) -> AsyncIterator[AsyncTestClient[Litestar]]:
     """An HTTP client talking to the app in-process."""
     async with AsyncTestClient(app=app) as client:
         yield client
-
