@@ -46,6 +46,13 @@ def takes_arrays(dialect: str) -> bool:
     return Dialect(dialect) is Dialect.POSTGRESQL
 
 
+def dialect_insert(table: Table, dialect: str) -> Any:
+    """``INSERT`` in ``dialect``'s spelling, whose ``on_conflict_do_update`` both dialects share."""
+    if Dialect(dialect) is Dialect.POSTGRESQL:
+        return postgresql.insert(table)
+    return sqlite.insert(table)
+
+
 def insert_ignoring_conflicts(table: Table, dialect: str, index_elements: list[Any] | None = None) -> Insert:
     """``INSERT … ON CONFLICT [(index_elements)] DO NOTHING`` in ``dialect``'s spelling."""
     if Dialect(dialect) is Dialect.POSTGRESQL:

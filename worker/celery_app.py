@@ -50,7 +50,8 @@ def make_celery(settings: Settings) -> Celery:
         worker_hijack_root_logger=False,
         # structlog already writes structured lines to stderr; Celery would re-log them as WARNING.
         worker_redirect_stdouts=False,
-        beat_schedule_filename=str(Path("var") / "celerybeat-schedule"),
+        # Several schedulers may run; the one holding the lease in the database sends (SPEC §12).
+        beat_scheduler="worker.leased_beat:LeasedScheduler",
         beat_schedule=beat_schedule(settings),
     )
     return app
@@ -195,7 +196,8 @@ def run_worker(concurrency: int | None = None) -> None:
 
 
 def run_scheduler() -> None:
-    """``panda scheduler``: Celery beat. Run exactly one per deployment (two only double the checks)."""
+    """``panda scheduler``: Celery beat. Run as many as you like: one holds the lease and sends, the
+    others stand by and take over within two ``SCHEDULER_INTERVAL``s of its death."""
     celery_app.start(["beat", "--loglevel=INFO"])
 
 

@@ -11,6 +11,7 @@ from domain.models.job import Job, JobChunk, JobError, JobKey
 from domain.models.patient import Patient
 from domain.models.reminder import OutboxMessage, Reminder
 from domain.models.schedule import Schedule, SlotHold, Unavailability
+from domain.models.scheduler import SchedulerLease
 
 
 def table(model: Any) -> Table:
@@ -32,6 +33,7 @@ __all__ = [
     "Patient",
     "Reminder",
     "Schedule",
+    "SchedulerLease",
     "SlotHold",
     "Unavailability",
     "table",
