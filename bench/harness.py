@@ -37,17 +37,33 @@ async def _admin(*statements: str) -> None:
         await connection.close()
 
 
+def database_dsn(name: str) -> str:
+    """The plain DSN of database ``name`` on the benchmark server."""
+    return ADMIN_DSN.rsplit("/", 1)[0] + f"/{name}"
+
+
+def create_database(name: str) -> str:
+    """Database ``name`` made anew (dropped first if it exists) and migrated; its plain DSN."""
+    asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)', f'CREATE DATABASE "{name}"'))
+    dsn = database_dsn(name)
+    env = {**os.environ, "DATABASE_URL": dsn.replace("postgresql://", "postgresql+asyncpg://", 1)}
+    subprocess.run([sys.executable, "-m", "panda.cli", "migrate"], cwd=ROOT, env=env, check=True, capture_output=True)
+    return dsn
+
+
+def drop_database(name: str) -> None:
+    """Drop database ``name`` if it exists, whoever is connected."""
+    asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
 @contextmanager
 def scratch_database(name: str) -> Iterator[str]:
     """A fresh PostgreSQL database, migrated, dropped afterwards; yields its plain DSN."""
-    asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)', f'CREATE DATABASE "{name}"'))
-    dsn = ADMIN_DSN.rsplit("/", 1)[0] + f"/{name}"
-    env = {**os.environ, "DATABASE_URL": dsn.replace("postgresql://", "postgresql+asyncpg://", 1)}
-    subprocess.run([sys.executable, "-m", "panda.cli", "migrate"], cwd=ROOT, env=env, check=True, capture_output=True)
+    dsn = create_database(name)
     try:
         yield dsn
     finally:
-        asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        drop_database(name)
 
 
 @contextmanager
