@@ -40,6 +40,7 @@ TABLES = (
     "outbox_message",
     "reminder",
     "appointment",
+    "appointment_day_total",  # after appointment: SQLite's delete triggers write to it
     "patient",
     "clinician",
     "department",

@@ -10,6 +10,7 @@ from domain.models.directory import Clinician, Department
 from domain.models.job import Job, JobChunk, JobError, JobKey
 from domain.models.patient import Patient
 from domain.models.reminder import OutboxMessage, Reminder
+from domain.models.rollup import AppointmentDayTotal
 from domain.models.schedule import Schedule, SlotHold, Unavailability
 
 
@@ -21,6 +22,7 @@ def table(model: Any) -> Table:
 __all__ = [
     "ApiKey",
     "Appointment",
+    "AppointmentDayTotal",
     "AuditEvent",
     "Clinician",
     "Department",

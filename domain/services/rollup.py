@@ -1,0 +1,181 @@
+"""The analytics rollup's upkeep: database triggers, and a rebuild from ``appointment``.
+
+``appointment_day_total`` holds the *settled* outcomes only (stored ``attended`` and stored
+``missed``): how many, how many missed and the missed minutes per Europe/London day of the start
+× clinician × department. Reports add the still-``active``-but-ended rows from ``appointment``
+themselves (they depend on "now"), so booking an active appointment never touches the rollup.
+
+Why triggers: every path that writes appointments (the API's PATCH, DELETE and reschedule, the
+sweep, bulk import, patient erasure, a migration, a console session) moves the rollup in the
+same transaction, including paths added later; a report is never stale.
+
+- PostgreSQL: statement-level ``AFTER`` triggers with transition tables, so a COPY or a bulk
+  INSERT of a million rows runs one grouped upsert, not a million. Upserts are made in key order,
+  so two concurrent writers lock rollup rows in the same order (no deadlock between them).
+  ``TRUNCATE appointment`` truncates the rollup too.
+- SQLite: row triggers guarded by ``WHEN`` (an ``active`` row does no rollup work at all); the
+  London day comes from the Python function every PANDA connection registers on connect
+  (:func:`domain.dialects.register_sqlite_functions`). SQLite serialises writers, so there is
+  no lock order to keep.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Executable, case, delete, func, insert, select, text
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from domain.dialects import SQLITE_PERIOD_FUNCTION, Dialect, london_period
+from domain.models import Appointment, AppointmentDayTotal, table
+from domain.rules import Status
+from domain.rules.periods import Period
+
+APPOINTMENT = table(Appointment)
+ROLLUP = table(AppointmentDayTotal)
+SETTLED = (Status.ATTENDED.value, Status.MISSED.value)
+
+_PG_DAY = "(timezone('Europe/London', starts_at))::date"
+_PG_MEASURES = """count(*) AS appointments,
+        count(*) FILTER (WHERE status = 'missed') AS missed,
+        coalesce(sum(duration_minutes) FILTER (WHERE status = 'missed'), 0) AS missed_minutes"""
+_PG_UPSERT = """INSERT INTO appointment_day_total AS t
+        (day, clinician_id, department_id, appointments, missed, missed_minutes)
+    SELECT day, clinician_id, department_id, sum(appointments), sum(missed), sum(missed_minutes)
+    FROM ({changes}) AS changes
+    GROUP BY day, clinician_id, department_id
+    HAVING sum(appointments) <> 0 OR sum(missed) <> 0 OR sum(missed_minutes) <> 0
+    ORDER BY day, clinician_id, department_id
+    ON CONFLICT (day, clinician_id, department_id) DO UPDATE SET
+        appointments = t.appointments + excluded.appointments,
+        missed = t.missed + excluded.missed,
+        missed_minutes = t.missed_minutes + excluded.missed_minutes"""
+
+
+def _pg_settled(rows: str, sign: str) -> str:
+    return f"""SELECT {_PG_DAY} AS day, clinician_id, department_id,
+        {sign}count(*) AS appointments,
+        {sign}count(*) FILTER (WHERE status = 'missed') AS missed,
+        {sign}coalesce(sum(duration_minutes) FILTER (WHERE status = 'missed'), 0) AS missed_minutes
+    FROM {rows} WHERE status IN ('attended', 'missed')
+    GROUP BY 1, 2, 3"""
+
+
+def _pg_function(name: str, changes: str) -> str:
+    return f"""CREATE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    {_PG_UPSERT.format(changes=changes)};
+    RETURN NULL;
+END
+$$"""
+
+
+POSTGRES_INSTALL = (
+    _pg_function("appointment_day_total_on_insert", _pg_settled("new_rows", "")),
+    _pg_function("appointment_day_total_on_delete", _pg_settled("old_rows", "-")),
+    _pg_function(
+        "appointment_day_total_on_update",
+        f"{_pg_settled('new_rows', '')} UNION ALL {_pg_settled('old_rows', '-')}",
+    ),
+    """CREATE FUNCTION appointment_day_total_on_truncate() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    TRUNCATE appointment_day_total;
+    RETURN NULL;
+END
+$$""",
+    """CREATE TRIGGER appointment_day_total_insert AFTER INSERT ON appointment
+    REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION appointment_day_total_on_insert()""",
+    """CREATE TRIGGER appointment_day_total_delete AFTER DELETE ON appointment
+    REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION appointment_day_total_on_delete()""",
+    """CREATE TRIGGER appointment_day_total_update AFTER UPDATE ON appointment
+    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION appointment_day_total_on_update()""",
+    """CREATE TRIGGER appointment_day_total_truncate AFTER TRUNCATE ON appointment
+    FOR EACH STATEMENT EXECUTE FUNCTION appointment_day_total_on_truncate()""",
+)
+POSTGRES_UNINSTALL = (
+    *(f"DROP TRIGGER IF EXISTS appointment_day_total_{op} ON appointment" for op in ("insert", "delete", "update", "truncate")),
+    *(f"DROP FUNCTION IF EXISTS appointment_day_total_on_{op}()" for op in ("insert", "delete", "update", "truncate")),
+)
+
+
+def _sqlite_apply(row: str, sign: str) -> str:
+    """Add (``+``) or take away (``-``) one settled row's outcome."""
+    return f"""INSERT INTO appointment_day_total
+        (day, clinician_id, department_id, appointments, missed, missed_minutes)
+    VALUES (
+        {SQLITE_PERIOD_FUNCTION}({row}.starts_at, 'day'), {row}.clinician_id, {row}.department_id,
+        {sign}1,
+        {sign}({row}.status = 'missed'),
+        {sign}(CASE WHEN {row}.status = 'missed' THEN {row}.duration_minutes ELSE 0 END))
+    ON CONFLICT (day, clinician_id, department_id) DO UPDATE SET
+        appointments = appointments + excluded.appointments,
+        missed = missed + excluded.missed,
+        missed_minutes = missed_minutes + excluded.missed_minutes;"""
+
+
+_SQLITE_SETTLED = "status IN ('attended', 'missed')"
+# Only the columns the rollup reads: a change of ``ends_at`` alone, ``patient_id`` (erasure) or
+# ``updated_at`` fires nothing.
+_SQLITE_UPDATE_OF = "UPDATE OF status, starts_at, duration_minutes, clinician_id, department_id"
+SQLITE_INSTALL = (
+    f"""CREATE TRIGGER appointment_day_total_insert AFTER INSERT ON appointment
+    WHEN NEW.{_SQLITE_SETTLED} BEGIN {_sqlite_apply("NEW", "+")} END""",
+    f"""CREATE TRIGGER appointment_day_total_delete AFTER DELETE ON appointment
+    WHEN OLD.{_SQLITE_SETTLED} BEGIN {_sqlite_apply("OLD", "-")} END""",
+    f"""CREATE TRIGGER appointment_day_total_update_old AFTER {_SQLITE_UPDATE_OF} ON appointment
+    WHEN OLD.{_SQLITE_SETTLED} BEGIN {_sqlite_apply("OLD", "-")} END""",
+    f"""CREATE TRIGGER appointment_day_total_update_new AFTER {_SQLITE_UPDATE_OF} ON appointment
+    WHEN NEW.{_SQLITE_SETTLED} BEGIN {_sqlite_apply("NEW", "+")} END""",
+)
+SQLITE_UNINSTALL = tuple(
+    f"DROP TRIGGER IF EXISTS appointment_day_total_{name}" for name in ("insert", "delete", "update_old", "update_new")
+)
+
+
+def install_statements(dialect: str) -> tuple[str, ...]:
+    """DDL creating the rollup's triggers on ``dialect`` (used by migration 0011)."""
+    return POSTGRES_INSTALL if Dialect(dialect) is Dialect.POSTGRESQL else SQLITE_INSTALL
+
+
+def uninstall_statements(dialect: str) -> tuple[str, ...]:
+    """DDL dropping what :func:`install_statements` created."""
+    return POSTGRES_UNINSTALL if Dialect(dialect) is Dialect.POSTGRESQL else SQLITE_UNINSTALL
+
+
+def rebuild_statements(dialect: str) -> list[Executable]:
+    """Empty the rollup, then fill it from ``appointment`` in one grouped INSERT … SELECT."""
+    is_missed = APPOINTMENT.c.status == Status.MISSED.value
+    day = london_period(dialect, Period.DAY, APPOINTMENT.c.starts_at).label("day")
+    totals = (
+        select(
+            day,
+            APPOINTMENT.c.clinician_id,
+            APPOINTMENT.c.department_id,
+            func.count(),
+            func.coalesce(func.sum(case((is_missed, 1), else_=0)), 0),
+            func.coalesce(func.sum(case((is_missed, APPOINTMENT.c.duration_minutes), else_=0)), 0),
+        )
+        .where(APPOINTMENT.c.status.in_(SETTLED))
+        .group_by(day, APPOINTMENT.c.clinician_id, APPOINTMENT.c.department_id)
+    )
+    columns = ["day", "clinician_id", "department_id", "appointments", "missed", "missed_minutes"]
+    empty: Executable = text("TRUNCATE appointment_day_total") if Dialect(dialect) is Dialect.POSTGRESQL else delete(ROLLUP)
+    return [empty, insert(ROLLUP).from_select(columns, totals)]
+
+
+async def rebuild_rollup(connection: AsyncConnection) -> None:
+    """Recompute the whole rollup from ``appointment``, inside the caller's transaction.
+
+    For data loaded with the triggers disabled (``ALTER TABLE appointment DISABLE TRIGGER USER``
+    around a COPY), or to drop zero rows. On SQLite the connection must come from a PANDA engine
+    (``domain.db.make_engine``), which registers the London-day function.
+    """
+    for statement in rebuild_statements(connection.dialect.name):
+        await connection.execute(statement)
+
+
+def apply_ddl(connection: Any, statements: tuple[str, ...]) -> None:
+    """Run raw DDL statements on a synchronous connection (a migration's)."""
+    for statement in statements:
+        connection.exec_driver_sql(statement)
