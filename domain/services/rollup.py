@@ -53,12 +53,13 @@ _PG_UPSERT = """INSERT INTO appointment_day_total AS t
 
 
 def _pg_settled(rows: str, sign: str) -> str:
+    # Only constants of this module are spliced in (transition-table names and a sign).
     return f"""SELECT {_PG_DAY} AS day, clinician_id, department_id,
         {sign}count(*) AS appointments,
         {sign}count(*) FILTER (WHERE status = 'missed') AS missed,
         {sign}coalesce(sum(duration_minutes) FILTER (WHERE status = 'missed'), 0) AS missed_minutes
     FROM {rows} WHERE status IN ('attended', 'missed')
-    GROUP BY 1, 2, 3"""
+    GROUP BY 1, 2, 3"""  # noqa: S608
 
 
 def _pg_function(name: str, changes: str) -> str:
@@ -79,7 +80,8 @@ POSTGRES_INSTALL = (
     ),
     """CREATE FUNCTION appointment_day_total_on_truncate() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    TRUNCATE appointment_day_total;
+    -- DELETE, not TRUNCATE: a TRUNCATE naming both tables has the rollup open already.
+    DELETE FROM appointment_day_total;
     RETURN NULL;
 END
 $$""",
@@ -94,7 +96,10 @@ $$""",
     FOR EACH STATEMENT EXECUTE FUNCTION appointment_day_total_on_truncate()""",
 )
 POSTGRES_UNINSTALL = (
-    *(f"DROP TRIGGER IF EXISTS appointment_day_total_{op} ON appointment" for op in ("insert", "delete", "update", "truncate")),
+    *(
+        f"DROP TRIGGER IF EXISTS appointment_day_total_{op} ON appointment"
+        for op in ("insert", "delete", "update", "truncate")
+    ),
     *(f"DROP FUNCTION IF EXISTS appointment_day_total_on_{op}()" for op in ("insert", "delete", "update", "truncate")),
 )
 
@@ -111,7 +116,7 @@ def _sqlite_apply(row: str, sign: str) -> str:
     ON CONFLICT (day, clinician_id, department_id) DO UPDATE SET
         appointments = appointments + excluded.appointments,
         missed = missed + excluded.missed,
-        missed_minutes = missed_minutes + excluded.missed_minutes;"""
+        missed_minutes = missed_minutes + excluded.missed_minutes;"""  # noqa: S608
 
 
 _SQLITE_SETTLED = "status IN ('attended', 'missed')"
@@ -160,7 +165,9 @@ def rebuild_statements(dialect: str) -> list[Executable]:
         .group_by(day, APPOINTMENT.c.clinician_id, APPOINTMENT.c.department_id)
     )
     columns = ["day", "clinician_id", "department_id", "appointments", "missed", "missed_minutes"]
-    empty: Executable = text("TRUNCATE appointment_day_total") if Dialect(dialect) is Dialect.POSTGRESQL else delete(ROLLUP)
+    empty: Executable = (
+        text("TRUNCATE appointment_day_total") if Dialect(dialect) is Dialect.POSTGRESQL else delete(ROLLUP)
+    )
     return [empty, insert(ROLLUP).from_select(columns, totals)]
 
 
