@@ -8,7 +8,7 @@ Three sources, added together per group and period:
    bound is not a London midnight (:func:`domain.rules.periods.split_by_london_days`);
 3. ``appointment`` for the rows still stored ``active`` whose end has passed: they count as
    missed although the sweep has not stored it yet. Few (the sweep stores them every
-   ``SCHEDULER_INTERVAL``) and found by the ``(status, ends_at)`` index.
+   ``SCHEDULER_INTERVAL``), read from the partial index ``ix_appointment_active_end`` alone.
 
 A day's rows all share the day's London week and month, so grouping days by period groups their
 appointments as the reference query does.
@@ -34,9 +34,18 @@ SETTLED = (Status.ATTENDED.value, Status.MISSED.value)
 
 
 def _base_rows(
-    query: MissedQuery, dialect: str, period: Period | None, conditions: list[ColumnElement[bool]]
+    query: MissedQuery,
+    dialect: str,
+    period: Period | None,
+    conditions: list[ColumnElement[bool]],
+    *,
+    all_missed: bool = False,
 ) -> Select[Any]:
-    """One row per counted appointment matching ``conditions``, with its group and period."""
+    """One row per counted appointment matching ``conditions``, with its group and period.
+
+    ``all_missed``: the rows are ended-but-active ones, all missed; not reading ``status`` lets
+    PostgreSQL answer from ``ix_appointment_active_end`` alone.
+    """
     col = APPOINTMENT.c
     is_missed = col.status != Status.ATTENDED.value
     group = col.clinician_id if query.group_by is GroupBy.CLINICIAN else col.department_id
@@ -45,8 +54,10 @@ def _base_rows(
         columns.append(london_period(dialect, period, col.starts_at).label("period_start"))
     columns += [
         literal(1).label("appointments"),
-        case((is_missed, 1), else_=0).label("missed"),
-        case((is_missed, col.duration_minutes), else_=0).label("missed_minutes"),
+        (literal(1) if all_missed else case((is_missed, 1), else_=0)).label("missed"),
+        (col.duration_minutes if all_missed else case((is_missed, col.duration_minutes), else_=0)).label(
+            "missed_minutes"
+        ),
     ]
     if query.department is not None:
         conditions = [*conditions, col.department_id.in_(department_ids(query.department).scalar_subquery())]
@@ -93,6 +104,7 @@ def _totals(query: MissedQuery, dialect: str, now: dt.datetime, period: Period |
                 APPOINTMENT.c.ends_at <= now,
                 *_in_range(query.start_from, query.start_to),
             ],
+            all_missed=True,
         )
     ]
     parts += [

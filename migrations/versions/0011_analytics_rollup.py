@@ -1,6 +1,7 @@
 """Analytics rollup (SPEC §7, §12): settled outcomes per London day × clinician × department.
 
-Creates ``appointment_day_total``, the triggers that keep it in step with ``appointment`` in
+Creates ``appointment_day_total``, a partial index on the ``active`` rows' ends (reports read
+the ended-but-active rows from it, index only), the triggers that keep it in step with ``appointment`` in
 the same transaction as every write, and fills it from the appointments already stored.
 
 On SQLite the triggers call a Python function each PANDA connection registers on connect
@@ -38,6 +39,14 @@ def upgrade() -> None:
         sa.Column("missed_minutes", sa.BigInteger(), nullable=False),
         sa.PrimaryKeyConstraint("day", "clinician_id", "department_id", name=op.f("pk_appointment_day_total")),
     )
+    op.create_index(
+        "ix_appointment_active_end",
+        "appointment",
+        ["ends_at"],
+        postgresql_include=["starts_at", "clinician_id", "department_id", "duration_minutes"],
+        postgresql_where=sa.text("status = 'active'"),
+        sqlite_where=sa.text("status = 'active'"),
+    )
     bind = op.get_bind()
     if Dialect(bind.dialect.name) is Dialect.SQLITE:
         register_sqlite_functions(bind.connection.dbapi_connection)
@@ -49,4 +58,5 @@ def upgrade() -> None:
 def downgrade() -> None:
     bind = op.get_bind()
     apply_ddl(bind, uninstall_statements(bind.dialect.name))
+    op.drop_index("ix_appointment_active_end", table_name="appointment")
     op.drop_table("appointment_day_total")
