@@ -45,12 +45,14 @@ async def _timed(connection: asyncpg.Connection, statement: str, args: list[tupl
 
 
 def _history(count: int, offset: int) -> list[tuple[object, ...]]:
+    """Settled history shaped like bench.analytics': 11 appointments per clinician per day, 50 clinicians."""
     rows = []
-    for i in range(count):
-        start = dt.datetime(2020, 1, 1, tzinfo=dt.UTC) + dt.timedelta(minutes=15 * (i + offset))
-        status = "missed" if i % 10 == 0 else "attended"
-        rows.append((uuid.uuid4(), 1, 1 + i % 50, 1 + i % 8, status, start, start + dt.timedelta(minutes=15), 15,
-                     "N6 2FA", start, start))  # fmt: skip
+    for n in range(offset, offset + count):
+        day, clinician, slot = n // 550, n // 11 % 50, n % 11
+        start = dt.datetime(2020, 1, 1, 8, tzinfo=dt.UTC) + dt.timedelta(days=day, minutes=30 * slot)
+        status = "missed" if n % 10 == 0 else "attended"
+        rows.append((uuid.uuid4(), 1, clinician + 1, clinician % 8 + 1, status, start, start + dt.timedelta(minutes=15),
+                     15, "N6 2FA", start, start))  # fmt: skip
     return rows
 
 
