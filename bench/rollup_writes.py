@@ -22,6 +22,7 @@ import uuid
 import asyncpg
 
 from bench.harness import scratch_database
+from domain.services.rollup import rebuild_sql
 
 BASE = dt.datetime(2030, 1, 7, 9, tzinfo=dt.UTC)
 COLUMNS = (
@@ -91,22 +92,13 @@ async def measure(dsn: str, rows: int, bulk: int) -> list[tuple[str, str, float]
         await connection.execute("ALTER TABLE appointment ENABLE TRIGGER USER")
         began = time.perf_counter()
         async with connection.transaction():
-            await connection.execute("TRUNCATE appointment_day_total")
-            await connection.execute(_rebuild_sql())
+            for statement in rebuild_sql("postgresql"):
+                await connection.execute(statement)
         total = await connection.fetchval("SELECT count(*) FROM appointment")
         results.append((f"rebuild_rollup over {total:,} appointments, s", "-", time.perf_counter() - began))
     finally:
         await connection.close()
     return results
-
-
-def _rebuild_sql() -> str:
-    from sqlalchemy.dialects import postgresql
-
-    from domain.services.rollup import rebuild_statements
-
-    fill = rebuild_statements("postgresql")[1]
-    return str(fill.compile(dialect=postgresql.dialect(), compile_kwargs={"literal_binds": True}))
 
 
 def main() -> int:

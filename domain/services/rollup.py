@@ -24,6 +24,7 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import Executable, case, delete, func, insert, select, text
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from domain.dialects import SQLITE_PERIOD_FUNCTION, Dialect, london_period
@@ -180,6 +181,15 @@ async def rebuild_rollup(connection: AsyncConnection) -> None:
     """
     for statement in rebuild_statements(connection.dialect.name):
         await connection.execute(statement)
+
+
+def rebuild_sql(dialect: str) -> list[str]:
+    """:func:`rebuild_statements` as plain SQL, for a loader on the raw driver (asyncpg ``execute``)."""
+    compiled = []
+    for statement in rebuild_statements(dialect):
+        sql_dialect = postgresql.dialect() if Dialect(dialect) is Dialect.POSTGRESQL else sqlite.dialect()
+        compiled.append(str(statement.compile(dialect=sql_dialect, compile_kwargs={"literal_binds": True})))
+    return compiled
 
 
 def apply_ddl(connection: Any, statements: tuple[str, ...]) -> None:
