@@ -21,11 +21,12 @@ same transaction, including paths added later; a report is never stale.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import Executable, case, delete, func, insert, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.sql import ClauseElement
 
 from domain.dialects import SQLITE_PERIOD_FUNCTION, Dialect, london_period
 from domain.models import Appointment, AppointmentDayTotal, table
@@ -185,11 +186,11 @@ async def rebuild_rollup(connection: AsyncConnection) -> None:
 
 def rebuild_sql(dialect: str) -> list[str]:
     """:func:`rebuild_statements` as plain SQL, for a loader on the raw driver (asyncpg ``execute``)."""
-    compiled = []
-    for statement in rebuild_statements(dialect):
-        sql_dialect = postgresql.dialect() if Dialect(dialect) is Dialect.POSTGRESQL else sqlite.dialect()
-        compiled.append(str(statement.compile(dialect=sql_dialect, compile_kwargs={"literal_binds": True})))
-    return compiled
+    sql_dialect: Any = postgresql.dialect() if Dialect(dialect) is Dialect.POSTGRESQL else sqlite.dialect()  # type: ignore[no-untyped-call]
+    return [
+        str(cast(ClauseElement, statement).compile(dialect=sql_dialect, compile_kwargs={"literal_binds": True}))
+        for statement in rebuild_statements(dialect)
+    ]
 
 
 def apply_ddl(connection: Any, statements: tuple[str, ...]) -> None:
