@@ -10,7 +10,7 @@ from domain.models.directory import Clinician, Department
 from domain.models.job import Job, JobChunk, JobError, JobKey
 from domain.models.patient import Patient
 from domain.models.reminder import OutboxMessage, Reminder
-from domain.models.rollup import AppointmentDayTotal
+from domain.models.rollup import AppointmentDayTotal, AppointmentMonthTotal
 from domain.models.schedule import Schedule, SlotHold, Unavailability
 
 
@@ -23,6 +23,7 @@ __all__ = [
     "ApiKey",
     "Appointment",
     "AppointmentDayTotal",
+    "AppointmentMonthTotal",
     "AuditEvent",
     "Clinician",
     "Department",

@@ -36,3 +36,16 @@ class AppointmentDayTotal(_Base):
     appointments: Mapped[int] = mapped_column(Integer)
     missed: Mapped[int] = mapped_column(Integer)
     missed_minutes: Mapped[int] = mapped_column(BigInteger)
+
+
+class AppointmentMonthTotal(_Base):
+    """The same totals per London ``month`` (its first day): whole months of a long report read these."""
+
+    __tablename__ = "appointment_month_total"
+
+    month: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    clinician_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    department_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    appointments: Mapped[int] = mapped_column(Integer)
+    missed: Mapped[int] = mapped_column(Integer)
+    missed_minutes: Mapped[int] = mapped_column(BigInteger)

@@ -129,3 +129,28 @@ def split_by_london_days(start: dt.datetime | None, end: dt.datetime | None) -> 
     if end is not None and last is not None and london_midnight(last) < end:
         edges.append((london_midnight(last), end))
     return DaySplit(days=(first, last), edges=tuple(edges))
+
+
+DayRange = tuple[dt.date | None, dt.date | None]
+
+
+def split_days_by_month(first: dt.date | None, end: dt.date | None) -> tuple[DayRange | None, tuple[DayRange, ...]]:
+    """Cut the days ``[first, end)`` into whole calendar months and the days left at either edge.
+
+    Returns ``(months, days)``: ``months`` is ``(first month, end month)`` by their first days (end
+    exclusive; ``None`` unbounded) or ``None`` when no whole month fits; ``days`` are day ranges.
+    """
+    month_first = first
+    if first is not None and first.day != 1:
+        if (first.year, first.month) == (dt.MAXYEAR, 12):
+            return None, ((first, end),)
+        month_first = (first.replace(day=1) + dt.timedelta(days=32)).replace(day=1)
+    month_end = end.replace(day=1) if end is not None else None
+    if month_first is not None and month_end is not None and month_first >= month_end:
+        return None, ((first, end),)
+    days: list[DayRange] = []
+    if first is not None and month_first is not None and first < month_first:
+        days.append((first, month_first))
+    if end is not None and month_end is not None and month_end < end:
+        days.append((month_end, end))
+    return (month_first, month_end), tuple(days)

@@ -3,7 +3,8 @@
 Three sources, added together per group and period:
 
 1. ``appointment_day_total`` for the whole London days inside ``[from, to)``: settled outcomes
-   (stored ``attended`` and ``missed``), kept by triggers (``domain.services.rollup``);
+   (stored ``attended`` and ``missed``), kept by triggers (``domain.services.rollup``); for a
+   monthly report or a ranking, ``appointment_month_total`` for the whole months among them;
 2. ``appointment`` for the settled rows in the partial days at either edge of the range, when a
    bound is not a London midnight (:func:`domain.rules.periods.split_by_london_days`);
 3. ``appointment`` for the rows still stored ``active`` whose end has passed: they count as
@@ -22,14 +23,15 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, case, func, literal, select, union_all
 
 from domain.dialects import day_period, london_period
-from domain.models import Appointment, AppointmentDayTotal, table
+from domain.models import Appointment, AppointmentDayTotal, AppointmentMonthTotal, table
 from domain.rules import Status
-from domain.rules.periods import GroupBy, Period, split_by_london_days
+from domain.rules.periods import GroupBy, Period, split_by_london_days, split_days_by_month
 from domain.services.analytics_query import MissedQuery
 from domain.services.analytics_reference import GROUP_TABLES, department_ids
 
 APPOINTMENT = table(Appointment)
 ROLLUP = table(AppointmentDayTotal)
+MONTHS = table(AppointmentMonthTotal)
 SETTLED = (Status.ATTENDED.value, Status.MISSED.value)
 
 
@@ -73,22 +75,36 @@ def _in_range(start: dt.datetime | None, end: dt.datetime | None) -> list[Column
     return conditions
 
 
-def _rollup_rows(query: MissedQuery, dialect: str, period: Period | None, days: tuple[Any, Any]) -> Select[Any]:
-    col = ROLLUP.c
+def _rollup_rows(
+    query: MissedQuery, dialect: str, period: Period | None, keys: tuple[Any, Any], *, months: bool = False
+) -> Select[Any]:
+    """Rollup rows whose day (or, with ``months``, month) is in ``[first, end)`` of ``keys``."""
+    level = MONTHS if months else ROLLUP
+    col = level.c
+    key = col.month if months else col.day
     group = col.clinician_id if query.group_by is GroupBy.CLINICIAN else col.department_id
     columns: list[ColumnElement[Any]] = [group.label("group_id")]
     if period is not None:
-        columns.append(day_period(dialect, period, col.day).label("period_start"))
+        columns.append((key if months else day_period(dialect, period, key)).label("period_start"))
     columns += [col.appointments, col.missed, col.missed_minutes]
-    first, end = days
+    first, end = keys
     conditions = []
     if first is not None:
-        conditions.append(col.day >= first)
+        conditions.append(key >= first)
     if end is not None:
-        conditions.append(col.day < end)
+        conditions.append(key < end)
     if query.department is not None:
         conditions.append(col.department_id.in_(department_ids(query.department).scalar_subquery()))
     return select(*columns).where(*conditions)
+
+
+def _whole_days(query: MissedQuery, dialect: str, period: Period | None, days: tuple[Any, Any]) -> list[Select[Any]]:
+    """The whole London days ``days``: by month where a whole month fits and months are enough."""
+    if period not in (None, Period.MONTH):
+        return [_rollup_rows(query, dialect, period, days)]
+    months, day_ranges = split_days_by_month(*days)
+    parts = [_rollup_rows(query, dialect, period, months, months=True)] if months is not None else []
+    return parts + [_rollup_rows(query, dialect, period, day_range) for day_range in day_ranges]
 
 
 def _totals(query: MissedQuery, dialect: str, now: dt.datetime, period: Period | None) -> Select[Any]:
@@ -112,7 +128,7 @@ def _totals(query: MissedQuery, dialect: str, now: dt.datetime, period: Period |
         for start, end in split.edges
     ]
     if split.days is not None:
-        parts.append(_rollup_rows(query, dialect, period, split.days))
+        parts += _whole_days(query, dialect, period, split.days)
     sources = union_all(*parts).subquery("sources")
     keys = [sources.c.group_id] + ([sources.c.period_start] if period is not None else [])
     return (

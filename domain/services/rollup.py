@@ -29,34 +29,36 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql import ClauseElement
 
 from domain.dialects import SQLITE_PERIOD_FUNCTION, Dialect, london_period
-from domain.models import Appointment, AppointmentDayTotal, table
+from domain.models import Appointment, AppointmentDayTotal, AppointmentMonthTotal, table
 from domain.rules import Status
 from domain.rules.periods import Period
 
 APPOINTMENT = table(Appointment)
 ROLLUP = table(AppointmentDayTotal)
+MONTHS = table(AppointmentMonthTotal)
 SETTLED = (Status.ATTENDED.value, Status.MISSED.value)
 
-_PG_DAY = "(timezone('Europe/London', starts_at))::date"
-_PG_MEASURES = """count(*) AS appointments,
-        count(*) FILTER (WHERE status = 'missed') AS missed,
-        coalesce(sum(duration_minutes) FILTER (WHERE status = 'missed'), 0) AS missed_minutes"""
-_PG_UPSERT = """INSERT INTO appointment_day_total AS t
-        (day, clinician_id, department_id, appointments, missed, missed_minutes)
-    SELECT day, clinician_id, department_id, sum(appointments), sum(missed), sum(missed_minutes)
+# Each level: (table, key column, London period of ``starts_at``).
+_PG_LEVELS = (
+    ("appointment_day_total", "day", "(timezone('Europe/London', starts_at))::date"),
+    ("appointment_month_total", "month", "(date_trunc('month', timezone('Europe/London', starts_at)))::date"),
+)
+_PG_UPSERT = """INSERT INTO {table} AS t
+        ({key}, clinician_id, department_id, appointments, missed, missed_minutes)
+    SELECT key, clinician_id, department_id, sum(appointments), sum(missed), sum(missed_minutes)
     FROM ({changes}) AS changes
-    GROUP BY day, clinician_id, department_id
+    GROUP BY key, clinician_id, department_id
     HAVING sum(appointments) <> 0 OR sum(missed) <> 0 OR sum(missed_minutes) <> 0
-    ORDER BY day, clinician_id, department_id
-    ON CONFLICT (day, clinician_id, department_id) DO UPDATE SET
+    ORDER BY key, clinician_id, department_id
+    ON CONFLICT ({key}, clinician_id, department_id) DO UPDATE SET
         appointments = t.appointments + excluded.appointments,
         missed = t.missed + excluded.missed,
         missed_minutes = t.missed_minutes + excluded.missed_minutes"""
 
 
-def _pg_settled(rows: str, sign: str) -> str:
-    # Only constants of this module are spliced in (transition-table names and a sign).
-    return f"""SELECT {_PG_DAY} AS day, clinician_id, department_id,
+def _pg_settled(rows: str, sign: str, period: str) -> str:
+    # Only constants of this module are spliced in (transition-table names, a sign, a period expression).
+    return f"""SELECT {period} AS key, clinician_id, department_id,
         {sign}count(*) AS appointments,
         {sign}count(*) FILTER (WHERE status = 'missed') AS missed,
         {sign}coalesce(sum(duration_minutes) FILTER (WHERE status = 'missed'), 0) AS missed_minutes
@@ -64,26 +66,30 @@ def _pg_settled(rows: str, sign: str) -> str:
     GROUP BY 1, 2, 3"""  # noqa: S608
 
 
-def _pg_function(name: str, changes: str) -> str:
+def _pg_function(name: str, signs: dict[str, str]) -> str:
+    """A trigger function upserting, at each level, the settled rows of the named transition tables."""
+    upserts = []
+    for table_name, key, period in _PG_LEVELS:
+        changes = " UNION ALL ".join(_pg_settled(rows, sign, period) for rows, sign in signs.items())
+        upserts.append(_PG_UPSERT.format(table=table_name, key=key, changes=changes))
+    body = ";\n    ".join(upserts)
     return f"""CREATE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    {_PG_UPSERT.format(changes=changes)};
+    {body};
     RETURN NULL;
 END
 $$"""
 
 
 POSTGRES_INSTALL = (
-    _pg_function("appointment_day_total_on_insert", _pg_settled("new_rows", "")),
-    _pg_function("appointment_day_total_on_delete", _pg_settled("old_rows", "-")),
-    _pg_function(
-        "appointment_day_total_on_update",
-        f"{_pg_settled('new_rows', '')} UNION ALL {_pg_settled('old_rows', '-')}",
-    ),
+    _pg_function("appointment_day_total_on_insert", {"new_rows": ""}),
+    _pg_function("appointment_day_total_on_delete", {"old_rows": "-"}),
+    _pg_function("appointment_day_total_on_update", {"new_rows": "", "old_rows": "-"}),
     """CREATE FUNCTION appointment_day_total_on_truncate() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     -- DELETE, not TRUNCATE: a TRUNCATE naming both tables has the rollup open already.
     DELETE FROM appointment_day_total;
+    DELETE FROM appointment_month_total;
     RETURN NULL;
 END
 $$""",
@@ -107,18 +113,21 @@ POSTGRES_UNINSTALL = (
 
 
 def _sqlite_apply(row: str, sign: str) -> str:
-    """Add (``+``) or take away (``-``) one settled row's outcome."""
-    return f"""INSERT INTO appointment_day_total
-        (day, clinician_id, department_id, appointments, missed, missed_minutes)
+    """Add (``+``) or take away (``-``) one settled row's outcome, at each level."""
+    return "\n".join(
+        f"""INSERT INTO {table_name}
+        ({key}, clinician_id, department_id, appointments, missed, missed_minutes)
     VALUES (
-        {SQLITE_PERIOD_FUNCTION}({row}.starts_at, 'day'), {row}.clinician_id, {row}.department_id,
+        {SQLITE_PERIOD_FUNCTION}({row}.starts_at, '{key}'), {row}.clinician_id, {row}.department_id,
         {sign}1,
         {sign}({row}.status = 'missed'),
         {sign}(CASE WHEN {row}.status = 'missed' THEN {row}.duration_minutes ELSE 0 END))
-    ON CONFLICT (day, clinician_id, department_id) DO UPDATE SET
+    ON CONFLICT ({key}, clinician_id, department_id) DO UPDATE SET
         appointments = appointments + excluded.appointments,
         missed = missed + excluded.missed,
         missed_minutes = missed_minutes + excluded.missed_minutes;"""  # noqa: S608
+        for table_name, key in (("appointment_day_total", "day"), ("appointment_month_total", "month"))
+    )
 
 
 _SQLITE_SETTLED = "status IN ('attended', 'missed')"
@@ -151,26 +160,27 @@ def uninstall_statements(dialect: str) -> tuple[str, ...]:
 
 
 def rebuild_statements(dialect: str) -> list[Executable]:
-    """Empty the rollup, then fill it from ``appointment`` in one grouped INSERT … SELECT."""
+    """Empty the rollup, then fill each level from ``appointment`` in one grouped INSERT … SELECT."""
     is_missed = APPOINTMENT.c.status == Status.MISSED.value
-    day = london_period(dialect, Period.DAY, APPOINTMENT.c.starts_at).label("day")
-    totals = (
-        select(
-            day,
-            APPOINTMENT.c.clinician_id,
-            APPOINTMENT.c.department_id,
-            func.count(),
-            func.coalesce(func.sum(case((is_missed, 1), else_=0)), 0),
-            func.coalesce(func.sum(case((is_missed, APPOINTMENT.c.duration_minutes), else_=0)), 0),
+    statements: list[Executable] = []
+    for level, period in ((ROLLUP, Period.DAY), (MONTHS, Period.MONTH)):
+        key = london_period(dialect, period, APPOINTMENT.c.starts_at).label("key")
+        totals = (
+            select(
+                key,
+                APPOINTMENT.c.clinician_id,
+                APPOINTMENT.c.department_id,
+                func.count(),
+                func.coalesce(func.sum(case((is_missed, 1), else_=0)), 0),
+                func.coalesce(func.sum(case((is_missed, APPOINTMENT.c.duration_minutes), else_=0)), 0),
+            )
+            .where(APPOINTMENT.c.status.in_(SETTLED))
+            .group_by(key, APPOINTMENT.c.clinician_id, APPOINTMENT.c.department_id)
         )
-        .where(APPOINTMENT.c.status.in_(SETTLED))
-        .group_by(day, APPOINTMENT.c.clinician_id, APPOINTMENT.c.department_id)
-    )
-    columns = ["day", "clinician_id", "department_id", "appointments", "missed", "missed_minutes"]
-    empty: Executable = (
-        text("TRUNCATE appointment_day_total") if Dialect(dialect) is Dialect.POSTGRESQL else delete(ROLLUP)
-    )
-    return [empty, insert(ROLLUP).from_select(columns, totals)]
+        columns = [c.name for c in level.columns]
+        empty = text(f"TRUNCATE {level.name}") if Dialect(dialect) is Dialect.POSTGRESQL else delete(level)
+        statements += [empty, insert(level).from_select(columns, totals)]
+    return statements
 
 
 async def rebuild_rollup(connection: AsyncConnection) -> None:

@@ -26,7 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from domain.config import Settings
 from domain.db import make_engine
-from domain.models import Appointment, AppointmentDayTotal, Clinician, Department, Patient, table
+from domain.models import Appointment, AppointmentDayTotal, AppointmentMonthTotal, Clinician, Department, Patient, table
 from domain.rules import Status, entity_key
 from domain.rules.booking import BookingPlan
 from domain.rules.periods import GroupBy, Period, london_midnight
@@ -41,6 +41,7 @@ from tests.factories import nhs_number
 
 APPOINTMENT = table(Appointment)
 ROLLUP = table(AppointmentDayTotal)
+MONTHS = table(AppointmentMonthTotal)
 UTC = dt.UTC
 DEPARTMENTS = ("Cardiology", "Oncology", "Renal")
 CLINICIANS = ("Dr Ada", "Dr Bea", "Dr Cy")
@@ -112,7 +113,8 @@ async def _reset(engine: AsyncEngine) -> None:
                 text("TRUNCATE appointment, patient, clinician, department RESTART IDENTITY CASCADE")
             )
         else:
-            for name in ("appointment", "appointment_day_total", "patient", "clinician", "department"):
+            for name in ("appointment", "appointment_day_total", "appointment_month_total", "patient", "clinician",
+                         "department"):  # fmt: skip
                 await connection.execute(text(f"DELETE FROM {name}"))
         for model, names in ((Department, DEPARTMENTS), (Clinician, CLINICIANS)):
             rows = [{"id": i + 1, "name": n, "name_key": entity_key(n)} for i, n in enumerate(names)]
@@ -207,14 +209,18 @@ async def _check(engine: AsyncEngine, checks: list[tuple[MissedQuery, dt.datetim
 
 
 async def _stored_rollup_equals_rebuild(engine: AsyncEngine) -> None:
-    stored_rows = select(ROLLUP).where(ROLLUP.c.appointments != 0).order_by(*ROLLUP.primary_key.columns)
+    """Both levels as the triggers left them equal a fresh rebuild (zero rows aside)."""
+    levels = (ROLLUP, MONTHS)
     async with engine.connect() as connection:
-        stored = (await connection.execute(stored_rows)).all()
+        stored = [
+            (await connection.execute(select(t).where(t.c.appointments != 0).order_by(*t.primary_key.columns))).all()
+            for t in levels
+        ]
         await rebuild_rollup(connection)
-        rebuilt = (await connection.execute(select(ROLLUP).order_by(*ROLLUP.primary_key.columns))).all()
+        rebuilt = [(await connection.execute(select(t).order_by(*t.primary_key.columns))).all() for t in levels]
         await connection.rollback()
-    assert [tuple(r) for r in stored] == [tuple(r) for r in rebuilt]
-    assert all(r.appointments >= 0 and r.missed >= 0 for r in stored)
+    assert [[tuple(r) for r in rows] for rows in stored] == [[tuple(r) for r in rows] for rows in rebuilt]
+    assert all(r.appointments >= 0 and r.missed >= 0 for rows in stored for r in rows)
 
 
 async def _example(
