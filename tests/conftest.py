@@ -41,6 +41,7 @@ TABLES = (
     "reminder",
     "appointment",
     "appointment_day_total",  # after appointment: SQLite's delete triggers write to it
+    "appointment_week_total",
     "appointment_month_total",
     "patient",
     "clinician",

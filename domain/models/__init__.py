@@ -10,7 +10,7 @@ from domain.models.directory import Clinician, Department
 from domain.models.job import Job, JobChunk, JobError, JobKey
 from domain.models.patient import Patient
 from domain.models.reminder import OutboxMessage, Reminder
-from domain.models.rollup import AppointmentDayTotal, AppointmentMonthTotal
+from domain.models.rollup import AppointmentDayTotal, AppointmentMonthTotal, AppointmentWeekTotal
 from domain.models.schedule import Schedule, SlotHold, Unavailability
 
 
@@ -24,6 +24,7 @@ __all__ = [
     "Appointment",
     "AppointmentDayTotal",
     "AppointmentMonthTotal",
+    "AppointmentWeekTotal",
     "AuditEvent",
     "Clinician",
     "Department",

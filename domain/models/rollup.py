@@ -49,3 +49,16 @@ class AppointmentMonthTotal(_Base):
     appointments: Mapped[int] = mapped_column(Integer)
     missed: Mapped[int] = mapped_column(Integer)
     missed_minutes: Mapped[int] = mapped_column(BigInteger)
+
+
+class AppointmentWeekTotal(_Base):
+    """The same totals per London ``week`` (its Monday): whole weeks of a long weekly report read these."""
+
+    __tablename__ = "appointment_week_total"
+
+    week: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    clinician_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    department_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    appointments: Mapped[int] = mapped_column(Integer)
+    missed: Mapped[int] = mapped_column(Integer)
+    missed_minutes: Mapped[int] = mapped_column(BigInteger)

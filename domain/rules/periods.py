@@ -134,23 +134,33 @@ def split_by_london_days(start: dt.datetime | None, end: dt.datetime | None) -> 
 DayRange = tuple[dt.date | None, dt.date | None]
 
 
-def split_days_by_month(first: dt.date | None, end: dt.date | None) -> tuple[DayRange | None, tuple[DayRange, ...]]:
-    """Cut the days ``[first, end)`` into whole calendar months and the days left at either edge.
+def next_period_start(day: dt.date, period: Period) -> dt.date:
+    """The first day of the period after the one containing ``day`` (OverflowError past year 9999)."""
+    if period is Period.MONTH:
+        return (day.replace(day=1) + dt.timedelta(days=32)).replace(day=1)
+    return truncate_date(day, period) + dt.timedelta(days=7 if period is Period.WEEK else 1)
 
-    Returns ``(months, days)``: ``months`` is ``(first month, end month)`` by their first days (end
-    exclusive; ``None`` unbounded) or ``None`` when no whole month fits; ``days`` are day ranges.
+
+def split_days_by_period(
+    first: dt.date | None, end: dt.date | None, period: Period
+) -> tuple[DayRange | None, tuple[DayRange, ...]]:
+    """Cut the days ``[first, end)`` into whole ``period``s and the days left at either edge.
+
+    Returns ``(periods, days)``: ``periods`` is ``(first, end)`` by the periods' first days (end
+    exclusive; ``None`` unbounded) or ``None`` when no whole period fits; ``days`` are day ranges.
     """
-    month_first = first
-    if first is not None and first.day != 1:
-        if (first.year, first.month) == (dt.MAXYEAR, 12):
+    period_first = first
+    if first is not None and truncate_date(first, period) != first:
+        try:
+            period_first = next_period_start(first, period)
+        except OverflowError:
             return None, ((first, end),)
-        month_first = (first.replace(day=1) + dt.timedelta(days=32)).replace(day=1)
-    month_end = end.replace(day=1) if end is not None else None
-    if month_first is not None and month_end is not None and month_first >= month_end:
+    period_end = truncate_date(end, period) if end is not None else None
+    if period_first is not None and period_end is not None and period_first >= period_end:
         return None, ((first, end),)
     days: list[DayRange] = []
-    if first is not None and month_first is not None and first < month_first:
-        days.append((first, month_first))
-    if end is not None and month_end is not None and month_end < end:
-        days.append((month_end, end))
-    return (month_first, month_end), tuple(days)
+    if first is not None and period_first is not None and first < period_first:
+        days.append((first, period_first))
+    if end is not None and period_end is not None and period_end < end:
+        days.append((period_end, end))
+    return (period_first, period_end), tuple(days)

@@ -4,7 +4,8 @@ Three sources, added together per group and period:
 
 1. ``appointment_day_total`` for the whole London days inside ``[from, to)``: settled outcomes
    (stored ``attended`` and ``missed``), kept by triggers (``domain.services.rollup``); for a
-   monthly report or a ranking, ``appointment_month_total`` for the whole months among them;
+   weekly or monthly report, ``appointment_week_total`` or ``appointment_month_total`` for the
+   whole periods among those days (a ranking, which has no period, reads months);
 2. ``appointment`` for the settled rows in the partial days at either edge of the range, when a
    bound is not a London midnight (:func:`domain.rules.periods.split_by_london_days`);
 3. ``appointment`` for the rows still stored ``active`` whose end has passed: they count as
@@ -23,15 +24,18 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, case, func, literal, select, union_all
 
 from domain.dialects import day_period, london_period
-from domain.models import Appointment, AppointmentDayTotal, AppointmentMonthTotal, table
+from domain.models import Appointment, AppointmentDayTotal, AppointmentMonthTotal, AppointmentWeekTotal, table
 from domain.rules import Status
-from domain.rules.periods import GroupBy, Period, split_by_london_days, split_days_by_month
+from domain.rules.periods import GroupBy, Period, split_by_london_days, split_days_by_period
 from domain.services.analytics_query import MissedQuery
 from domain.services.analytics_reference import GROUP_TABLES, department_ids
 
 APPOINTMENT = table(Appointment)
-ROLLUP = table(AppointmentDayTotal)
-MONTHS = table(AppointmentMonthTotal)
+LEVELS = {
+    Period.DAY: (table(AppointmentDayTotal), "day"),
+    Period.WEEK: (table(AppointmentWeekTotal), "week"),
+    Period.MONTH: (table(AppointmentMonthTotal), "month"),
+}
 SETTLED = (Status.ATTENDED.value, Status.MISSED.value)
 
 
@@ -76,16 +80,17 @@ def _in_range(start: dt.datetime | None, end: dt.datetime | None) -> list[Column
 
 
 def _rollup_rows(
-    query: MissedQuery, dialect: str, period: Period | None, keys: tuple[Any, Any], *, months: bool = False
+    query: MissedQuery, dialect: str, period: Period | None, keys: tuple[Any, Any], level: Period = Period.DAY
 ) -> Select[Any]:
-    """Rollup rows whose day (or, with ``months``, month) is in ``[first, end)`` of ``keys``."""
-    level = MONTHS if months else ROLLUP
-    col = level.c
-    key = col.month if months else col.day
+    """Rows of the rollup ``level`` whose key (a day, or a week's or month's first day) is in ``keys``."""
+    table_of_level, key_name = LEVELS[level]
+    col = table_of_level.c
+    key = col[key_name]
     group = col.clinician_id if query.group_by is GroupBy.CLINICIAN else col.department_id
     columns: list[ColumnElement[Any]] = [group.label("group_id")]
     if period is not None:
-        columns.append((key if months else day_period(dialect, period, key)).label("period_start"))
+        # A week or month row is read for its own period only: its key is the period start.
+        columns.append((key if level is not Period.DAY else day_period(dialect, period, key)).label("period_start"))
     columns += [col.appointments, col.missed, col.missed_minutes]
     first, end = keys
     conditions = []
@@ -99,11 +104,13 @@ def _rollup_rows(
 
 
 def _whole_days(query: MissedQuery, dialect: str, period: Period | None, days: tuple[Any, Any]) -> list[Select[Any]]:
-    """The whole London days ``days``: by month where a whole month fits and months are enough."""
-    if period not in (None, Period.MONTH):
+    """The whole London days ``days``: whole weeks or months from their own level (a ranking, with no
+    period, by month), the days around them from the day level."""
+    level = Period.MONTH if period is None else period
+    if level is Period.DAY:
         return [_rollup_rows(query, dialect, period, days)]
-    months, day_ranges = split_days_by_month(*days)
-    parts = [_rollup_rows(query, dialect, period, months, months=True)] if months is not None else []
+    periods, day_ranges = split_days_by_period(*days, level)
+    parts = [_rollup_rows(query, dialect, period, periods, level)] if periods is not None else []
     return parts + [_rollup_rows(query, dialect, period, day_range) for day_range in day_ranges]
 
 

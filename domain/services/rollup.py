@@ -29,18 +29,20 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql import ClauseElement
 
 from domain.dialects import SQLITE_PERIOD_FUNCTION, Dialect, london_period
-from domain.models import Appointment, AppointmentDayTotal, AppointmentMonthTotal, table
+from domain.models import Appointment, AppointmentDayTotal, AppointmentMonthTotal, AppointmentWeekTotal, table
 from domain.rules import Status
 from domain.rules.periods import Period
 
 APPOINTMENT = table(Appointment)
 ROLLUP = table(AppointmentDayTotal)
+WEEKS = table(AppointmentWeekTotal)
 MONTHS = table(AppointmentMonthTotal)
 SETTLED = (Status.ATTENDED.value, Status.MISSED.value)
 
 # Each level: (table, key column, London period of ``starts_at``).
 _PG_LEVELS = (
     ("appointment_day_total", "day", "(timezone('Europe/London', starts_at))::date"),
+    ("appointment_week_total", "week", "(date_trunc('week', timezone('Europe/London', starts_at)))::date"),
     ("appointment_month_total", "month", "(date_trunc('month', timezone('Europe/London', starts_at)))::date"),
 )
 _PG_UPSERT = """INSERT INTO {table} AS t
@@ -89,6 +91,7 @@ POSTGRES_INSTALL = (
 BEGIN
     -- DELETE, not TRUNCATE: a TRUNCATE naming both tables has the rollup open already.
     DELETE FROM appointment_day_total;
+    DELETE FROM appointment_week_total;
     DELETE FROM appointment_month_total;
     RETURN NULL;
 END
@@ -126,7 +129,11 @@ def _sqlite_apply(row: str, sign: str) -> str:
         appointments = appointments + excluded.appointments,
         missed = missed + excluded.missed,
         missed_minutes = missed_minutes + excluded.missed_minutes;"""  # noqa: S608
-        for table_name, key in (("appointment_day_total", "day"), ("appointment_month_total", "month"))
+        for table_name, key in (
+            ("appointment_day_total", "day"),
+            ("appointment_week_total", "week"),
+            ("appointment_month_total", "month"),
+        )
     )
 
 
@@ -163,7 +170,7 @@ def rebuild_statements(dialect: str) -> list[Executable]:
     """Empty the rollup, then fill each level from ``appointment`` in one grouped INSERT … SELECT."""
     is_missed = APPOINTMENT.c.status == Status.MISSED.value
     statements: list[Executable] = []
-    for level, period in ((ROLLUP, Period.DAY), (MONTHS, Period.MONTH)):
+    for level, period in ((ROLLUP, Period.DAY), (WEEKS, Period.WEEK), (MONTHS, Period.MONTH)):
         key = london_period(dialect, period, APPOINTMENT.c.starts_at).label("key")
         totals = (
             select(

@@ -1,6 +1,7 @@
 """Analytics rollup (SPEC §7, §12): settled outcomes per London day × clinician × department.
 
-Creates ``appointment_day_total`` and ``appointment_month_total`` (the same per London month), a partial index on the ``active`` rows' ends (reports read
+Creates ``appointment_day_total``, ``appointment_week_total`` and ``appointment_month_total``
+(the same totals per London week and month), a partial index on the ``active`` rows' ends (reports read
 the ended-but-active rows from it, index only), the triggers that keep it in step with ``appointment`` in
 the same transaction as every write, and fills it from the appointments already stored.
 
@@ -39,16 +40,19 @@ def upgrade() -> None:
         sa.Column("missed_minutes", sa.BigInteger(), nullable=False),
         sa.PrimaryKeyConstraint("day", "clinician_id", "department_id", name=op.f("pk_appointment_day_total")),
     )
-    op.create_table(
-        "appointment_month_total",
-        sa.Column("month", sa.Date(), nullable=False),
-        sa.Column("clinician_id", sa.BigInteger(), autoincrement=False, nullable=False),
-        sa.Column("department_id", sa.BigInteger(), autoincrement=False, nullable=False),
-        sa.Column("appointments", sa.Integer(), nullable=False),
-        sa.Column("missed", sa.Integer(), nullable=False),
-        sa.Column("missed_minutes", sa.BigInteger(), nullable=False),
-        sa.PrimaryKeyConstraint("month", "clinician_id", "department_id", name=op.f("pk_appointment_month_total")),
-    )
+    for level in ("week", "month"):
+        op.create_table(
+            f"appointment_{level}_total",
+            sa.Column(level, sa.Date(), nullable=False),
+            sa.Column("clinician_id", sa.BigInteger(), autoincrement=False, nullable=False),
+            sa.Column("department_id", sa.BigInteger(), autoincrement=False, nullable=False),
+            sa.Column("appointments", sa.Integer(), nullable=False),
+            sa.Column("missed", sa.Integer(), nullable=False),
+            sa.Column("missed_minutes", sa.BigInteger(), nullable=False),
+            sa.PrimaryKeyConstraint(
+                level, "clinician_id", "department_id", name=op.f(f"pk_appointment_{level}_total")
+            ),
+        )
     op.create_index(
         "ix_appointment_active_end",
         "appointment",
@@ -70,4 +74,5 @@ def downgrade() -> None:
     apply_ddl(bind, uninstall_statements(bind.dialect.name))
     op.drop_index("ix_appointment_active_end", table_name="appointment")
     op.drop_table("appointment_month_total")
+    op.drop_table("appointment_week_total")
     op.drop_table("appointment_day_total")

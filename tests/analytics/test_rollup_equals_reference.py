@@ -26,7 +26,16 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from domain.config import Settings
 from domain.db import make_engine
-from domain.models import Appointment, AppointmentDayTotal, AppointmentMonthTotal, Clinician, Department, Patient, table
+from domain.models import (
+    Appointment,
+    AppointmentDayTotal,
+    AppointmentMonthTotal,
+    AppointmentWeekTotal,
+    Clinician,
+    Department,
+    Patient,
+    table,
+)
 from domain.rules import Status, entity_key
 from domain.rules.booking import BookingPlan
 from domain.rules.periods import GroupBy, Period, london_midnight
@@ -113,8 +122,8 @@ async def _reset(engine: AsyncEngine) -> None:
                 text("TRUNCATE appointment, patient, clinician, department RESTART IDENTITY CASCADE")
             )
         else:
-            for name in ("appointment", "appointment_day_total", "appointment_month_total", "patient", "clinician",
-                         "department"):  # fmt: skip
+            levels = ("appointment_day_total", "appointment_week_total", "appointment_month_total")
+            for name in ("appointment", *levels, "patient", "clinician", "department"):
                 await connection.execute(text(f"DELETE FROM {name}"))
         for model, names in ((Department, DEPARTMENTS), (Clinician, CLINICIANS)):
             rows = [{"id": i + 1, "name": n, "name_key": entity_key(n)} for i, n in enumerate(names)]
@@ -210,7 +219,7 @@ async def _check(engine: AsyncEngine, checks: list[tuple[MissedQuery, dt.datetim
 
 async def _stored_rollup_equals_rebuild(engine: AsyncEngine) -> None:
     """Both levels as the triggers left them equal a fresh rebuild (zero rows aside)."""
-    levels = (ROLLUP, MONTHS)
+    levels = (ROLLUP, table(AppointmentWeekTotal), MONTHS)
     async with engine.connect() as connection:
         stored = [
             (await connection.execute(select(t).where(t.c.appointments != 0).order_by(*t.primary_key.columns))).all()

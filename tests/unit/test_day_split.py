@@ -7,7 +7,14 @@ import datetime as dt
 from hypothesis import given
 from hypothesis import strategies as st
 
-from domain.rules.periods import london_date, london_midnight, split_by_london_days, split_days_by_month
+from domain.rules.periods import (
+    Period,
+    london_date,
+    london_midnight,
+    split_by_london_days,
+    split_days_by_period,
+    truncate_date,
+)
 
 UTC = dt.UTC
 # Around both clock changes of 2025 and an ordinary month end, to the second.
@@ -63,13 +70,18 @@ def test_the_spring_forward_day_is_23_hours() -> None:
 days = st.one_of(st.none(), st.dates(dt.date(2024, 10, 1), dt.date(2025, 6, 30)))
 
 
-@given(first=days, end=days, day=st.dates(dt.date(2024, 9, 1), dt.date(2025, 7, 31)))
-def test_each_day_is_in_a_whole_month_or_a_day_range_once(
-    first: dt.date | None, end: dt.date | None, day: dt.date
+@given(
+    first=days,
+    end=days,
+    day=st.dates(dt.date(2024, 9, 1), dt.date(2025, 7, 31)),
+    period=st.sampled_from([Period.WEEK, Period.MONTH]),
+)
+def test_each_day_is_in_a_whole_period_or_a_day_range_once(
+    first: dt.date | None, end: dt.date | None, day: dt.date, period: Period
 ) -> None:
-    months, ranges = split_days_by_month(first, end)
-    in_months = months is not None and _inside_days(day.replace(day=1), *months)
-    if months is not None:
-        assert all(m is None or m.day == 1 for m in months)
+    periods, ranges = split_days_by_period(first, end, period)
+    in_periods = periods is not None and _inside_days(truncate_date(day, period), *periods)
+    if periods is not None:
+        assert all(p is None or truncate_date(p, period) == p for p in periods)
     in_ranges = sum(_inside_days(day, *r) for r in ranges)
-    assert in_months + in_ranges == (1 if _inside_days(day, first, end) else 0)
+    assert in_periods + in_ranges == (1 if _inside_days(day, first, end) else 0)
