@@ -55,22 +55,26 @@ UTC = dt.UTC
 DEPARTMENTS = ("Cardiology", "Oncology", "Renal")
 CLINICIANS = ("Dr Ada", "Dr Bea", "Dr Cy")
 PATIENTS = 3
-# Midnights and clock changes: 00:00 UTC on the Sundays the clocks change (01:00 UTC both ways),
-# the instant April begins in London (BST), and New Year.
+# Midnights and clock changes, as UTC midnights: the Sundays the clocks change (01:00 UTC both
+# ways), the start of April 2025 (23:00 UTC on 31 March), the Monday 30 June 2025 (its London week
+# starts at 23:00 UTC on Sunday) and New Year.
 ANCHORS = (
     dt.datetime(2025, 3, 30, tzinfo=UTC),
     dt.datetime(2025, 10, 26, tzinfo=UTC),
     dt.datetime(2024, 3, 31, tzinfo=UTC),
     dt.datetime(2024, 10, 27, tzinfo=UTC),
-    dt.datetime(2025, 3, 31, 23, tzinfo=UTC),
-    dt.datetime(2025, 12, 31, 23, 30, tzinfo=UTC),
+    dt.datetime(2025, 4, 1, tzinfo=UTC),
+    dt.datetime(2025, 6, 30, tzinfo=UTC),
+    dt.datetime(2026, 1, 1, tzinfo=UTC),
 )
-# Every instant of one example lies within a day and a half of the same anchor, so bookings,
-# range bounds and "now" meet in the same London days, including the partial ones at the edges.
+# Every instant of one example lies within two days of the same anchor, so bookings, range bounds
+# and "now" meet in the same London days, including the partial ones at the edges; half of them
+# fall within 90 minutes of a UTC midnight, where London days, weeks and months turn.
 instants = st.builds(
-    lambda anchor, minutes: anchor + dt.timedelta(minutes=minutes),
+    lambda anchor, days, minutes: anchor + dt.timedelta(days=days, minutes=minutes),
     st.shared(st.sampled_from(ANCHORS), key="anchor"),
-    st.integers(-36 * 60, 36 * 60).map(lambda m: m - m % 15),
+    st.integers(-1, 1),
+    st.one_of(st.integers(-90, 90), st.integers(-720, 720)).map(lambda m: m - m % 15),
 )
 statuses = st.sampled_from([s.value for s in Status])
 
