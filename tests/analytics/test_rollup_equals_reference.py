@@ -260,3 +260,33 @@ def test_the_rollup_answers_as_the_reference_query(
     settings: Settings, history: list[tuple[Any, ...]], checks: list[tuple[MissedQuery, dt.datetime]]
 ) -> None:
     asyncio.run(_example(settings, history, checks))
+
+
+# Settled appointments where London days, weeks and months turn away from UTC's: Sunday 23:30 UTC
+# in summer (Monday in London), 23:30 UTC on the last day of a summer month, both sides of the
+# spring and autumn changes.
+TURNING_POINTS = (
+    dt.datetime(2025, 6, 29, 23, 30, tzinfo=UTC),
+    dt.datetime(2025, 6, 30, 23, 30, tzinfo=UTC),
+    dt.datetime(2025, 3, 30, 0, 30, tzinfo=UTC),
+    dt.datetime(2025, 3, 30, 23, 30, tzinfo=UTC),
+    dt.datetime(2025, 10, 26, 0, 30, tzinfo=UTC),
+    dt.datetime(2025, 10, 26, 1, 30, tzinfo=UTC),
+)
+
+
+def test_the_rollup_answers_as_the_reference_query_where_periods_turn(settings: Settings) -> None:
+    history: list[tuple[Any, ...]] = [
+        ("book", Booking(status, start, 30, 1 + i % 3, 1 + i % 2, 1 + i % 3))
+        for i, start in enumerate(TURNING_POINTS)
+        for status in ("attended", "missed")
+    ]
+    now = dt.datetime(2026, 1, 1, tzinfo=UTC)
+    bounds = (None, dt.datetime(2025, 6, 30, 12, tzinfo=UTC), dt.datetime(2025, 7, 1, tzinfo=UTC))
+    checks = [
+        (MissedQuery(group_by, period, start, None), now)
+        for group_by in GroupBy
+        for period in Period
+        for start in bounds
+    ]
+    asyncio.run(_example(settings, history, checks))
