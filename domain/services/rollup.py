@@ -74,10 +74,14 @@ def _pg_function(name: str, signs: dict[str, str]) -> str:
     for table_name, key, period in _PG_LEVELS:
         changes = " UNION ALL ".join(_pg_settled(rows, sign, period) for rows, sign in signs.items())
         upserts.append(_PG_UPSERT.format(table=table_name, key=key, changes=changes))
-    body = ";\n    ".join(upserts)
+    body = ";\n        ".join(upserts)
+    # One look first: a statement that wrote no settled row (a booking) runs no upsert at all.
+    settled = " OR ".join(f"EXISTS (SELECT FROM {rows} WHERE status IN ('attended', 'missed'))" for rows in signs)
     return f"""CREATE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    {body};
+    IF {settled} THEN
+        {body};
+    END IF;
     RETURN NULL;
 END
 $$"""
