@@ -39,52 +39,62 @@ WEEKS = table(AppointmentWeekTotal)
 MONTHS = table(AppointmentMonthTotal)
 SETTLED = (Status.ATTENDED.value, Status.MISSED.value)
 
-# Each level: (table, key column, London period of ``starts_at``).
-_PG_LEVELS = (
-    ("appointment_day_total", "day", "(timezone('Europe/London', starts_at))::date"),
-    ("appointment_week_total", "week", "(date_trunc('week', timezone('Europe/London', starts_at)))::date"),
-    ("appointment_month_total", "month", "(date_trunc('month', timezone('Europe/London', starts_at)))::date"),
-)
+_PG_DAY = "(timezone('Europe/London', starts_at))::date"
+# The week and month levels, by their key column; their keys are read off the day's.
+_PG_COARSER = (("appointment_week_total", "week"), ("appointment_month_total", "month"))
 _PG_UPSERT = """INSERT INTO {table} AS t
-        ({key}, clinician_id, department_id, appointments, missed, missed_minutes)
-    SELECT key, clinician_id, department_id, sum(appointments), sum(missed), sum(missed_minutes)
-    FROM ({changes}) AS changes
-    GROUP BY key, clinician_id, department_id
-    HAVING sum(appointments) <> 0 OR sum(missed) <> 0 OR sum(missed_minutes) <> 0
-    ORDER BY key, clinician_id, department_id
-    ON CONFLICT ({key}, clinician_id, department_id) DO UPDATE SET
-        appointments = t.appointments + excluded.appointments,
-        missed = t.missed + excluded.missed,
-        missed_minutes = t.missed_minutes + excluded.missed_minutes"""
+            ({key}, clinician_id, department_id, appointments, missed, missed_minutes)
+        SELECT {key_of_day}, clinician_id, department_id, sum(appointments), sum(missed), sum(missed_minutes)
+        FROM changes
+        GROUP BY 1, 2, 3
+        HAVING sum(appointments) <> 0 OR sum(missed) <> 0 OR sum(missed_minutes) <> 0
+        ORDER BY 1, 2, 3
+        ON CONFLICT ({key}, clinician_id, department_id) DO UPDATE SET
+            appointments = t.appointments + excluded.appointments,
+            missed = t.missed + excluded.missed,
+            missed_minutes = t.missed_minutes + excluded.missed_minutes"""
 
 
-def _pg_settled(rows: str, sign: str, period: str) -> str:
-    # Only constants of this module are spliced in (transition-table names, a sign, a period expression).
-    return f"""SELECT {period} AS key, clinician_id, department_id,
-        {sign}count(*) AS appointments,
-        {sign}count(*) FILTER (WHERE status = 'missed') AS missed,
-        {sign}coalesce(sum(duration_minutes) FILTER (WHERE status = 'missed'), 0) AS missed_minutes
-    FROM {rows} WHERE status IN ('attended', 'missed')
-    GROUP BY 1, 2, 3"""  # noqa: S608
+def _pg_settled(rows: str, sign: str) -> str:
+    # Only constants of this module are spliced in (transition-table names and a sign).
+    return f"""SELECT {_PG_DAY} AS day, clinician_id, department_id,
+            {sign}count(*) AS appointments,
+            {sign}count(*) FILTER (WHERE status = 'missed') AS missed,
+            {sign}coalesce(sum(duration_minutes) FILTER (WHERE status = 'missed'), 0) AS missed_minutes
+        FROM {rows} WHERE status IN ('attended', 'missed')
+        GROUP BY 1, 2, 3"""  # noqa: S608
 
 
 def _pg_function(name: str, signs: dict[str, str]) -> str:
-    """A trigger function upserting, at each level, the settled rows of the named transition tables."""
-    upserts = []
-    for table_name, key, period in _PG_LEVELS:
-        changes = " UNION ALL ".join(_pg_settled(rows, sign, period) for rows, sign in signs.items())
-        upserts.append(_PG_UPSERT.format(table=table_name, key=key, changes=changes))
-    body = ";\n        ".join(upserts)
+    """A trigger function folding the settled rows of the named transition tables into every level.
+
+    One statement: the transition tables are read once, into day changes; the week and month
+    changes are grouped from those (one row per clinician-day, not per appointment).
+    """
+    changes = " UNION ALL ".join(_pg_settled(rows, sign) for rows, sign in signs.items())
+    coarser = ",\n    ".join(
+        f"{key}s AS ("
+        + _PG_UPSERT.format(table=table_name, key=key, key_of_day=f"(date_trunc('{key}', day::timestamp))::date")
+        + ")"
+        for table_name, key in _PG_COARSER
+    )
     # One look first: a statement that wrote no settled row (a booking) runs no upsert at all.
     settled = " OR ".join(f"EXISTS (SELECT FROM {rows} WHERE status IN ('attended', 'missed'))" for rows in signs)
     return f"""CREATE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     IF {settled} THEN
-        {body};
+    WITH changes AS (
+        SELECT day, clinician_id, department_id,
+            sum(appointments) AS appointments, sum(missed) AS missed, sum(missed_minutes) AS missed_minutes
+        FROM ({changes}) AS both_sides
+        GROUP BY 1, 2, 3
+    ),
+    {coarser}
+    {_PG_UPSERT.format(table="appointment_day_total", key="day", key_of_day="day")};
     END IF;
     RETURN NULL;
 END
-$$"""
+$$"""  # noqa: S608  (module constants only)
 
 
 POSTGRES_INSTALL = (
