@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 import migrations
 from domain.config import Settings
+from domain.dialects import register_sqlite_functions
 
 MIGRATIONS_DIR = Path(migrations.__file__).parent
 
@@ -32,6 +33,8 @@ def _prepare_sqlite(engine: AsyncEngine) -> None:
         cursor.execute("PRAGMA busy_timeout=30000")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
+        # The analytics rollup's triggers compute London days with it (domain.dialects).
+        register_sqlite_functions(dbapi_connection)
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(connection: Any) -> None:

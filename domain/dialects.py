@@ -20,12 +20,12 @@ import datetime as dt
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Date, Table, cast, func, literal_column, text
+from sqlalchemy import TIMESTAMP, Date, Table, cast, func, literal_column, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql import ColumnElement
 from sqlalchemy.sql.dml import Insert
 
-from domain.rules.periods import Period, period_start
+from domain.rules.periods import Period, period_start, truncate_date
 from domain.sql import SessionRunner, SqlRunner
 
 
@@ -61,6 +61,7 @@ def insert_ignoring_conflicts(table: Table, dialect: str, index_elements: list[A
 
 
 SQLITE_PERIOD_FUNCTION = "panda_london_period"
+SQLITE_DAY_PERIOD_FUNCTION = "panda_day_period"
 # For one report's transaction only. JIT compilation costs ~30 ms and saves nothing on a one-pass
 # aggregate; a cached generic plan (after five runs of a prepared statement) was measured 60 %
 # slower than a plan made for the actual range and instant (see bench/analytics.py).
@@ -80,11 +81,43 @@ def london_period(dialect: str, period: Period, start: ColumnElement[Any]) -> Co
     return sqlite_period
 
 
+def day_period(dialect: str, period: Period, day: ColumnElement[Any]) -> ColumnElement[Any]:
+    """SQL for the first day of the period (day, week from Monday, month) containing the date ``day``."""
+    if period is Period.DAY:
+        return day
+    if Dialect(dialect) is Dialect.POSTGRESQL:
+        # A date read as a plain timestamp: no time zone enters the truncation.
+        return cast(func.date_trunc(literal_column(f"'{period.value}'"), cast(day, TIMESTAMP)), Date)
+    sqlite_period: ColumnElement[Any] = getattr(func, SQLITE_DAY_PERIOD_FUNCTION)(day, period.value)
+    return sqlite_period
+
+
 def _sqlite_period(stored: str | None, period: str) -> str | None:
     """The SQLite side of :func:`london_period`: stored UTC text in, London ISO date out."""
     if stored is None:
         return None
     return period_start(dt.datetime.fromisoformat(stored), Period(period)).isoformat()
+
+
+def _sqlite_day_period(stored: str | None, period: str) -> str | None:
+    """The SQLite side of :func:`day_period`: an ISO date in, its period's first ISO date out."""
+    if stored is None:
+        return None
+    return truncate_date(dt.date.fromisoformat(stored), Period(period)).isoformat()
+
+
+def register_sqlite_functions(dbapi_connection: Any) -> None:
+    """Register the London-period functions on a new SQLite connection (sync DB-API or aiosqlite adapter).
+
+    Every PANDA connection does this on connect (``domain.db``): the analytics rollup's triggers
+    call :data:`SQLITE_PERIOD_FUNCTION`, so a connection without it cannot write appointments.
+    """
+    for name, function in _sqlite_functions().items():
+        dbapi_connection.create_function(name, 2, function, deterministic=True)
+
+
+def _sqlite_functions() -> dict[str, Any]:
+    return {SQLITE_PERIOD_FUNCTION: _sqlite_period, SQLITE_DAY_PERIOD_FUNCTION: _sqlite_day_period}
 
 
 async def prepare_for_reports(sql: SqlRunner) -> None:
@@ -95,4 +128,6 @@ async def prepare_for_reports(sql: SqlRunner) -> None:
     assert isinstance(sql, SessionRunner), "SQLite runs through a SQLAlchemy session"
     connection = await sql.session.connection()
     raw = await connection.get_raw_connection()
-    await raw.driver_connection.create_function(SQLITE_PERIOD_FUNCTION, 2, _sqlite_period, deterministic=True)  # type: ignore[union-attr]
+    # Already there on connections from ``domain.db``; registered again for any other engine.
+    for name, function in _sqlite_functions().items():
+        await raw.driver_connection.create_function(name, 2, function, deterministic=True)  # type: ignore[union-attr]

@@ -13,10 +13,15 @@ from __future__ import annotations
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from domain.models import Patient, table
+from domain.models import AppointmentDayTotal, AppointmentMonthTotal, AppointmentWeekTotal, Patient, table
 
+# Written by triggers on ``appointment`` (SQLite's fire on these deletes): emptied after it.
+ROLLUP_TABLES = tuple(table(model).name for model in (AppointmentDayTotal, AppointmentWeekTotal, AppointmentMonthTotal))
 # Children before parents, so SQLite's foreign keys hold at every step.
-ALL_TABLES = tuple(t.name for t in reversed(table(Patient).metadata.sorted_tables))
+ALL_TABLES = (
+    *(t.name for t in reversed(table(Patient).metadata.sorted_tables) if t.name not in ROLLUP_TABLES),
+    *ROLLUP_TABLES,
+)
 
 
 async def empty_tables(connection: AsyncConnection, tables: tuple[str, ...] = ALL_TABLES) -> None:

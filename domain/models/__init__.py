@@ -10,6 +10,7 @@ from domain.models.directory import Clinician, Department
 from domain.models.job import Job, JobChunk, JobError, JobKey
 from domain.models.patient import Patient
 from domain.models.reminder import OutboxMessage, Reminder
+from domain.models.rollup import AppointmentDayTotal, AppointmentMonthTotal, AppointmentWeekTotal
 from domain.models.schedule import Schedule, SlotHold, Unavailability
 from domain.models.scheduler import SchedulerLease
 
@@ -22,6 +23,9 @@ def table(model: Any) -> Table:
 __all__ = [
     "ApiKey",
     "Appointment",
+    "AppointmentDayTotal",
+    "AppointmentMonthTotal",
+    "AppointmentWeekTotal",
     "AuditEvent",
     "Clinician",
     "Department",

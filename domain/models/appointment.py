@@ -26,6 +26,15 @@ class Appointment(UUIDAuditBase):
         Index("ix_appointment_department_start", "department_id", "starts_at"),
         Index("ix_appointment_status_end", "status", "ends_at"),
         Index("ix_appointment_start", "starts_at"),
+        # Reports add the ended-but-still-active rows to the rollup (domain.services.analytics_sql):
+        # an index-only scan over the active rows alone, whatever the range.
+        Index(
+            "ix_appointment_active_end",
+            "ends_at",
+            postgresql_include=["starts_at", "clinician_id", "department_id", "duration_minutes"],
+            postgresql_where=text("status = 'active'"),
+            sqlite_where=text("status = 'active'"),
+        ),
         CheckConstraint("ends_at > starts_at", name="interval"),
         CheckConstraint("status IN ('active', 'attended', 'cancelled', 'missed')", name="status"),
         # The no-overlap rule under any concurrency (PostgreSQL; SQLite serialises its writers instead).

@@ -8,6 +8,7 @@ at 00:00 GMT in winter and at 23:00 UTC the day before in summer).
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
@@ -88,3 +89,78 @@ def parse_range_bound(raw: Any, *, rule: str) -> dt.datetime:
         if exc.code.endswith(".offset_required"):
             raise
         raise RuleViolation(_BOUND_FORMAT_CODES[rule]) from None
+
+
+# An instant range [start, end) of the base table; None on either side means unbounded.
+InstantRange = tuple[dt.datetime | None, dt.datetime | None]
+
+
+@dataclass(frozen=True)
+class DaySplit:
+    """A range of starts cut into whole London days and the partial days at its edges.
+
+    ``days`` is ``(first, end)`` (``end`` exclusive; ``None`` unbounded) or ``None`` when no whole
+    day fits; ``edges`` are the instant ranges left over, disjoint from those days and each other.
+    """
+
+    days: tuple[dt.date | None, dt.date | None] | None
+    edges: tuple[InstantRange, ...]
+
+
+def split_by_london_days(start: dt.datetime | None, end: dt.datetime | None) -> DaySplit:
+    """Cut ``[start, end)`` into the whole London days inside it and the instants left at either edge.
+
+    An instant ``t`` is in ``[start, end)`` exactly when ``london_date(t)`` is one of the days or
+    ``t`` lies in one of the edges (the analytics rollup answers the days, the base table the edges).
+    """
+    first: dt.date | None = None
+    if start is not None:
+        first = london_date(start)
+        if london_midnight(first) < start:
+            if first == dt.date.max:
+                return DaySplit(days=None, edges=((start, end),))
+            first += dt.timedelta(days=1)
+    last = london_date(end) if end is not None else None  # the day ``end`` falls in, excluded
+    if first is not None and last is not None and first >= last:
+        return DaySplit(days=None, edges=((start, end),))
+    edges: list[InstantRange] = []
+    if start is not None and first is not None and start < london_midnight(first):
+        edges.append((start, london_midnight(first)))
+    if end is not None and last is not None and london_midnight(last) < end:
+        edges.append((london_midnight(last), end))
+    return DaySplit(days=(first, last), edges=tuple(edges))
+
+
+DayRange = tuple[dt.date | None, dt.date | None]
+
+
+def next_period_start(day: dt.date, period: Period) -> dt.date:
+    """The first day of the period after the one containing ``day`` (OverflowError past year 9999)."""
+    if period is Period.MONTH:
+        return (day.replace(day=1) + dt.timedelta(days=32)).replace(day=1)
+    return truncate_date(day, period) + dt.timedelta(days=7 if period is Period.WEEK else 1)
+
+
+def split_days_by_period(
+    first: dt.date | None, end: dt.date | None, period: Period
+) -> tuple[DayRange | None, tuple[DayRange, ...]]:
+    """Cut the days ``[first, end)`` into whole ``period``s and the days left at either edge.
+
+    Returns ``(periods, days)``: ``periods`` is ``(first, end)`` by the periods' first days (end
+    exclusive; ``None`` unbounded) or ``None`` when no whole period fits; ``days`` are day ranges.
+    """
+    period_first = first
+    if first is not None and truncate_date(first, period) != first:
+        try:
+            period_first = next_period_start(first, period)
+        except OverflowError:
+            return None, ((first, end),)
+    period_end = truncate_date(end, period) if end is not None else None
+    if period_first is not None and period_end is not None and period_first >= period_end:
+        return None, ((first, end),)
+    days: list[DayRange] = []
+    if first is not None and period_first is not None and first < period_first:
+        days.append((first, period_first))
+    if end is not None and period_end is not None and period_end < end:
+        days.append((period_end, end))
+    return (period_first, period_end), tuple(days)

@@ -1,7 +1,7 @@
 """The scheduler's lease (SPEC §12): any number of ``panda scheduler`` processes, one active.
 
 Revision ID: 0012
-Revises: 0010
+Revises: 0011
 Create Date: 2026-12-05
 """
 
@@ -12,7 +12,7 @@ from advanced_alchemy.types import DateTimeUTC
 from alembic import op
 
 revision = "0012"
-down_revision = "0010"
+down_revision = "0011"
 branch_labels = None
 depends_on = None
 
