@@ -20,13 +20,14 @@ import tempfile
 import time
 import uuid
 from collections.abc import Iterator
+from contextlib import nullcontext
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import asyncpg
 import httpx
 
-from bench.harness import free_port, scratch_database, server, valid_nhs_numbers
+from bench.harness import database_dsn, free_port, scratch_database, server, valid_nhs_numbers
 
 LONDON = ZoneInfo("Europe/London")
 CLINICIANS = 50
@@ -130,6 +131,26 @@ async def seed(dsn: str, total: int, now: dt.datetime) -> int:
         await connection.close()
 
 
+async def sweep_backlog(dsn: str, now: dt.datetime) -> int:
+    """Ended appointments still stored ``active``."""
+    connection = await asyncpg.connect(dsn)
+    try:
+        return int(
+            await connection.fetchval("SELECT count(*) FROM appointment WHERE status = 'active' AND ends_at <= $1", now)
+        )
+    finally:
+        await connection.close()
+
+
+async def appointment_count(dsn: str) -> int:
+    """How many appointments the data set holds."""
+    connection = await asyncpg.connect(dsn)
+    try:
+        return int(await connection.fetchval("SELECT count(*) FROM appointment"))
+    finally:
+        await connection.close()
+
+
 def latencies(
     base: str, params: dict[str, str], samples: int, path: str = "/analytics/missed"
 ) -> tuple[float, float, str]:
@@ -183,13 +204,21 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--appointments", type=int, default=1_000_000)
     parser.add_argument("--samples", type=int, default=40)
+    parser.add_argument(
+        "--database", help="an existing data set to read (e.g. panda_bench_10m from bench.data) instead of seeding one"
+    )
     args = parser.parse_args()
     now = dt.datetime.now(dt.UTC)
     year_ago = (now.astimezone(LONDON) - dt.timedelta(days=365)).date().isoformat()
-    with scratch_database("panda_bench_analytics") as dsn, tempfile.TemporaryDirectory() as scratch:
+    data = nullcontext(database_dsn(args.database)) if args.database else scratch_database("panda_bench_analytics")
+    with data as dsn, tempfile.TemporaryDirectory() as scratch:
         began = time.perf_counter()
-        backlog = asyncio.run(seed(dsn, args.appointments, now))
-        print(f"seeded {args.appointments:,} appointments in {time.perf_counter() - began:.0f} s", file=sys.stderr)
+        if args.database:
+            backlog = asyncio.run(sweep_backlog(dsn, now))
+            print(f"reading {args.database}: {asyncio.run(appointment_count(dsn)):,} appointments", file=sys.stderr)
+        else:
+            backlog = asyncio.run(seed(dsn, args.appointments, now))
+            print(f"seeded {args.appointments:,} appointments in {time.perf_counter() - began:.0f} s", file=sys.stderr)
         port = free_port()
         env = {"DATABASE_URL": dsn.replace("postgresql://", "postgresql+asyncpg://", 1), "LOG_LEVEL": "WARNING"}
         argv = [sys.executable, "-m", "uvicorn", "--factory", "api.app:app_factory", "--port", str(port)]

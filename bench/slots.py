@@ -20,27 +20,32 @@ import sys
 import tempfile
 import time
 import uuid
+from contextlib import nullcontext
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import asyncpg
 import httpx
 
-from bench.analytics import CLINICIANS, seed
-from bench.harness import free_port, scratch_database, server
+from bench.analytics import CLINICIANS, appointment_count, seed
+from bench.harness import database_dsn, free_port, scratch_database, server
 
 LONDON = ZoneInfo("Europe/London")
 TARGETS = {"p50": 50.0, "p99": 150.0}
 DEPARTMENT = "Department 1"
 
 
-async def add_schedules(dsn: str, now: dt.datetime) -> str:
-    """Every clinician works in department 1, 08:00–18:00 London every day; returns one appointment id."""
+async def add_schedules(dsn: str, now: dt.datetime, clinicians: list[int]) -> str:
+    """``clinicians`` work in department 1, 08:00–18:00 London every day; returns one appointment id.
+
+    Any schedules already there are replaced, so a kept data set can be measured again.
+    """
     connection = await asyncpg.connect(dsn)
     try:
+        await connection.execute("DELETE FROM schedule")
         rows = [
             (uuid.uuid4(), clinician, 1, "N6 2FA", 127, 8 * 60, 18 * 60, 15, dt.date(2020, 1, 1), now, now)
-            for clinician in range(1, CLINICIANS + 1)
+            for clinician in clinicians
         ]
         await connection.executemany(
             "INSERT INTO schedule (id, clinician_id, department_id, postcode, weekdays, start_minute, end_minute,"
@@ -49,6 +54,21 @@ async def add_schedules(dsn: str, now: dt.datetime) -> str:
         )
         await connection.execute("ANALYZE schedule")
         return str(await connection.fetchval("SELECT id FROM appointment WHERE starts_at > $1 LIMIT 1", now))
+    finally:
+        await connection.close()
+
+
+async def department_clinicians(dsn: str, limit: int = CLINICIANS) -> tuple[str, list[int]]:
+    """Department 1's name and up to ``limit`` of the clinicians who book there, in a kept data set."""
+    connection = await asyncpg.connect(dsn)
+    try:
+        name = await connection.fetchval("SELECT name FROM department WHERE id = 1")
+        rows = await connection.fetch(
+            "SELECT DISTINCT clinician_id FROM appointment WHERE department_id = 1 AND starts_at > now() "
+            "ORDER BY clinician_id LIMIT $1",
+            limit,
+        )
+        return str(name), [row[0] for row in rows]
     finally:
         await connection.close()
 
@@ -74,24 +94,34 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--appointments", type=int, default=1_000_000)
     parser.add_argument("--samples", type=int, default=200)
+    parser.add_argument(
+        "--database", help="an existing data set (e.g. panda_bench_10m from bench.data) instead of seeding"
+    )
     args = parser.parse_args()
     now = dt.datetime.now(dt.UTC)
     tomorrow = now.astimezone(LONDON).date() + dt.timedelta(days=1)
     start = dt.datetime.combine(tomorrow, dt.time(0), tzinfo=LONDON)
     end = dt.datetime.combine(tomorrow + dt.timedelta(days=7), dt.time(0), tzinfo=LONDON)
-    window = {"department": DEPARTMENT, "from": start.isoformat(), "to": end.isoformat(), "limit": "50"}
-    with scratch_database("panda_bench_slots") as dsn, tempfile.TemporaryDirectory() as scratch:
+    data = nullcontext(database_dsn(args.database)) if args.database else scratch_database("panda_bench_slots")
+    with data as dsn, tempfile.TemporaryDirectory() as scratch:
         began = time.perf_counter()
-        asyncio.run(seed(dsn, args.appointments, now))
-        appointment = asyncio.run(add_schedules(dsn, now))
-        print(f"seeded {args.appointments:,} appointments in {time.perf_counter() - began:.0f} s", file=sys.stderr)
+        if args.database:
+            department, clinicians = asyncio.run(department_clinicians(dsn))
+            args.appointments = asyncio.run(appointment_count(dsn))
+        else:
+            asyncio.run(seed(dsn, args.appointments, now))
+            department, clinicians = DEPARTMENT, list(range(1, CLINICIANS + 1))
+        appointment = asyncio.run(add_schedules(dsn, now, clinicians))
+        window = {"department": department, "from": start.isoformat(), "to": end.isoformat(), "limit": "50"}
+        print(f"{args.appointments:,} appointments ready in {time.perf_counter() - began:.0f} s", file=sys.stderr)
         port = free_port()
         env = {"DATABASE_URL": dsn.replace("postgresql://", "postgresql+asyncpg://", 1), "LOG_LEVEL": "WARNING"}
         argv = [sys.executable, "-m", "uvicorn", "--factory", "api.app:app_factory", "--port", str(port)]
         with server(argv, env, port, Path(scratch) / "api.log") as base:
             rows = []
             for _round in range(2):  # alternate, so a busy moment of the machine hits both
-                rows.append(("GET /slots (50 clinicians, 7 days)", *latencies(base, "/slots", window, args.samples)))
+                slots = latencies(base, "/slots", window, args.samples)
+                rows.append((f"GET /slots ({len(clinicians)} clinicians, 7 days)", *slots))
                 read = latencies(base, f"/appointments/{appointment}", {}, args.samples)
                 rows.append(("GET /appointments/{id} (single-row read)", *read))
     print(f"{args.appointments:,} appointments stored; one API process; sequential requests\n")
