@@ -29,10 +29,11 @@ CATEGORIES: list[tuple[str, tuple[str, ...]]] = [
     ("auth", ("api/authentication.py", "domain/auth/", "api/access.py")),
     ("SQLAlchemy compile", ("sqlalchemy/",)),
     ("driver (asyncpg)", ("asyncpg/",)),
-    ("JSON decode + validation", ("pydantic", "domain/inputs.py", "domain/rules/", "msgspec/", "_kwargs/", "_signature/", "api/params.py")),
+    ("JSON decode + validation", ("pydantic", "domain/inputs.py", "domain/rules/", "msgspec/", "_signature/")),
+    ("framework routing/DI", ("_kwargs/", "api/params.py", "api/dependencies.py")),
     ("response encoding", ("litestar/response/", "litestar/serialization", "domain/schemas.py")),
     ("domain use case", ("domain/services/", "domain/sql.py", "domain/")),
-    ("middleware (request id, guards, problems)", ("api/middleware.py", "api/allow.py", "api/guards.py", "api/problems.py")),
+    ("middleware (request id, guards, problems)", ("api/middleware.py", "api/allow", "api/guards", "api/problems")),
     ("framework routing/DI", ("litestar/",)),
     ("server (uvicorn, asyncio)", ("uvicorn/", "asyncio/", "httptools", "panda/server.py")),
 ]
@@ -93,7 +94,7 @@ def main() -> None:
             for prefix, (name, path, script, _t) in enumerate(SCENARIOS[:3], start=1):
                 scenario = {**scenario_env(script, path, prefix, numbers, ids), "BENCH_AUTH": auth}
                 rows[name] = profile(pid, base + path, script, scenario, args.duration, logs / f"{prefix}.txt")
-            names = [n for n, _ in CATEGORIES] + ["other"]
+            names = [*dict.fromkeys(n for n, _ in CATEGORIES), "other"]
             print("| category | " + " | ".join(rows) + " |")
             print("|---|" + "---:|" * len(rows))
             for category in names:
@@ -121,7 +122,7 @@ def seed_with(base: str, headers: dict[str, str]) -> tuple[list[str], list[str]]
 
 def _server_pid(port: int) -> int:
     """The pid listening on ``port`` (the API process, not its launcher)."""
-    out = subprocess.run(["ss", "-Hltnp", f"sport = :{port}"], capture_output=True, text=True).stdout
+    out = subprocess.run(["ss", "-Hltnp", f"sport = :{port}"], check=True, capture_output=True, text=True).stdout
     return int(out.split("pid=")[1].split(",")[0])
 
 

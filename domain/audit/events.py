@@ -167,17 +167,22 @@ def with_event(statement: Any, from_row: Mapping[str, str] | None = None) -> Que
     SQLite has no data-modifying CTEs, and records in the same transaction instead.
     """
     main = statement.cte("main")
+    return Query(select(main).add_cte(event_for_each(main, from_row)))
+
+
+def event_for_each(rows: Any, from_row: Mapping[str, str] | None = None) -> Any:
+    """A data-modifying CTE inserting the request's event once for each row of the CTE ``rows``
+    (bound as in :func:`with_event`): for a statement that writes its own event (PostgreSQL)."""
     columns = list(AUDIT_EVENT.c)
     taken = dict(from_row or {})
 
     def value(column: Any) -> Any:
         if column.name in taken:
-            return main.c[taken[column.name]].label(column.name)
+            return rows.c[taken[column.name]].label(column.name)
         return bindparam(f"audit_{column.name}", type_=column.type).label(column.name)
 
-    values = select(*[value(c) for c in columns]).select_from(main)
-    event = insert(AUDIT_EVENT).from_select([c.name for c in columns], values).cte("event")
-    return Query(select(main).add_cte(event))
+    values = select(*[value(c) for c in columns]).select_from(rows)
+    return insert(AUDIT_EVENT).from_select([c.name for c in columns], values).cte("event")
 
 
 async def fetch_one_audited(

@@ -23,7 +23,7 @@ from domain.schemas import AppointmentView, Page, appointment_view
 from domain.services.appointment_queries import APPOINTMENT_BY_ID, AppointmentFilter, fetch_appointment, fetch_page
 from domain.services.booking import appointment_row, enforce_timetable
 from domain.services.directory import resolve_entity
-from domain.services.overlap import ensure_no_overlap
+from domain.services.overlap import ensure_no_overlap, lock_timetables
 from domain.services.reminders import (
     cancel_reminders,
     insert_with_reminders,
@@ -42,6 +42,8 @@ INSERT_APPOINTMENT = Query(insert(APPOINTMENT).values({name: bindparam(name) for
 # A read and its audit event in one statement; the event names the row's patient (PostgreSQL).
 APPOINTMENT_BY_ID_AUDITED = with_event(APPOINTMENT_BY_ID.statement, from_row={"patient": "nhs_number"})
 INSERT_WITH_REMINDERS = insert_with_reminders(INSERT_APPOINTMENT.statement)  # type: ignore[arg-type]
+# The same with the request's audit event: a booking, its reminders and its event in one round trip.
+INSERT_WITH_REMINDERS_AUDITED = insert_with_reminders(INSERT_APPOINTMENT.statement, audited=True)  # type: ignore[arg-type]
 
 
 def _by_key(table: Any, column: str, key: str) -> Any:
@@ -135,18 +137,21 @@ class AppointmentService:
                 postcode=data.postcode,
                 now=now,
             )
-            # The timetable first (as the import does), under the clinician's lock on PostgreSQL
-            # so that no hold appears between the check and the insert.
+            # The timetable first (as the import does), under the clinician's and the patient's
+            # locks on PostgreSQL (one round trip, in every writer's order) so that no hold or
+            # clashing booking appears between the checks and the insert.
             if plan.is_active:
-                await lock_clinician(self.sql, clinician_id)
+                await lock_timetables(self.sql, values)
             await enforce_timetable(self.sql, plan, clinician_id, now, data.hold)
             if plan.is_active:
-                await ensure_no_overlap(self.sql, values)
+                await ensure_no_overlap(self.sql, values, locked=True)
+            concerns(self.audit, resource_id=str(appointment_id), patient=data.patient)
             try:
                 await self._store(values, plan, now)
             except ConstraintViolation as exc:
                 raise overlap_conflict(exc) from None
-            await record(self.audit, self.sql, resource_id=str(appointment_id), patient=data.patient)
+            if self.audit is not None and not self.audit.written:
+                await self.audit.record(self.sql)
             return values, clinician, department
 
         values, clinician, department = await in_transaction(self.sql, insert)
@@ -158,7 +163,12 @@ class AppointmentService:
         reminders = reminder_rows(values["id"], plan.reminders_due, self.reminders.channel, now)
         if reminders and takes_arrays(self.sql.dialect):
             arrays = reminder_arrays(reminders, self.reminders.channel)
-            await self.sql.execute(INSERT_WITH_REMINDERS, **values, **arrays)
+            if self.audit is None:
+                await self.sql.execute(INSERT_WITH_REMINDERS, **values, **arrays)
+                return
+            event = self.audit.bound(self.audit.success_outcome)
+            await self.sql.execute(INSERT_WITH_REMINDERS_AUDITED, **values, **arrays, **event)
+            self.audit.written = True  # committed with the booking, or rolled back with it
             return
         await self.sql.execute(INSERT_APPOINTMENT, **values)
         await store_reminders(self.sql, reminders)

@@ -63,13 +63,22 @@ def timetable_keys(candidate: Mapping[str, Any]) -> list[int]:
                   if candidate.get(column) is not None)  # fmt: skip
 
 
-async def ensure_no_overlap(sql: SqlRunner, candidate: Mapping[str, Any]) -> None:
-    """Refuse ``candidate`` if an active appointment of its clinician or patient overlaps it.
-
-    On PostgreSQL, queue behind other writes to the same timetables; the constraint decides.
-    """
+async def lock_timetables(sql: SqlRunner, candidate: Mapping[str, Any]) -> None:
+    """Queue behind other writes to the candidate's clinician's and patient's timetables (PostgreSQL;
+    SQLite serialises every write)."""
     if not serialises_writes(sql.dialect):
         await sql.execute(TIMETABLE_LOCKS, keys=timetable_keys(candidate))
+
+
+async def ensure_no_overlap(sql: SqlRunner, candidate: Mapping[str, Any], *, locked: bool = False) -> None:
+    """Refuse ``candidate`` if an active appointment of its clinician or patient overlaps it.
+
+    On PostgreSQL, queue behind other writes to the same timetables (unless ``locked``: the caller
+    already holds :func:`lock_timetables`); the constraint decides.
+    """
+    if not serialises_writes(sql.dialect):
+        if not locked:
+            await lock_timetables(sql, candidate)
         return
     for column, query, code in CHECKS:
         if candidate.get(column) is None:
