@@ -10,7 +10,7 @@ import datetime as dt
 from collections.abc import Collection, Mapping
 from typing import Any
 
-from sqlalchemy import ARRAY, BigInteger, DateTime, any_, bindparam, select, text
+from sqlalchemy import ARRAY, BigInteger, DateTime, any_, bindparam, cast, literal, null, select, text, union_all
 
 from domain.dialects import serialises_writes, takes_arrays
 from domain.models import Schedule, SlotHold, Unavailability, table
@@ -46,11 +46,33 @@ def _timetable_queries(of_schedule: Any, of_leave: Any, of_hold: Any) -> tuple[Q
     return Query(sessions), Query(leave), Query(holds)
 
 
+def _as_one_query(queries: tuple[Query, Query, Query]) -> Query:
+    """The three queries as one ``UNION ALL`` (a booking's round trip fewer), each row tagged with its
+    ``kind`` and padded with typed NULLs to the same columns."""
+    columns = {"clinician_id": SCHEDULE.c.clinician_id}
+    for query in queries:
+        for column in query.statement.selected_columns:  # type: ignore[attr-defined]
+            columns.setdefault(_union_name(column), column)
+    parts = []
+    for kind, query in zip(("session", "leave", "hold"), queries, strict=True):
+        present = {_union_name(c): c for c in query.statement.selected_columns}  # type: ignore[attr-defined]
+        padded = [present.get(name, cast(null(), column.type)).label(name) for name, column in columns.items()]
+        parts.append(query.statement.with_only_columns(literal(kind).label("kind"), *padded))  # type: ignore[attr-defined]
+    return Query(union_all(*parts))
+
+
+def _union_name(column: Any) -> str:
+    """A column's name in the union: a hold's id is ``hold_id`` (a schedule's id is another type)."""
+    return f"{column.table.name}_{column.name}" if column.name == "id" else str(column.name)
+
+
 _IDS = bindparam("ids", type_=ARRAY(BigInteger))
-_TIMETABLE_BY_ARRAY = _timetable_queries(
-    SCHEDULE.c.clinician_id == any_(_IDS),
-    UNAVAILABILITY.c.clinician_id == any_(_IDS),
-    HOLD.c.clinician_id == any_(_IDS),
+_TIMETABLE_BY_ARRAY = _as_one_query(
+    _timetable_queries(
+        SCHEDULE.c.clinician_id == any_(_IDS),
+        UNAVAILABILITY.c.clinician_id == any_(_IDS),
+        HOLD.c.clinician_id == any_(_IDS),
+    )
 )
 
 
@@ -81,24 +103,29 @@ async def load_timetables(
     sql: SqlRunner, clinician_ids: Collection[int], start: dt.datetime, end: dt.datetime, now: dt.datetime
 ) -> dict[int, Timetable]:
     """Each clinician's sessions (all of them), and their unavailability and unexpired holds that
-    overlap ``[start, end)``: three queries, whatever the number of clinicians."""
+    overlap ``[start, end)``: one query on PostgreSQL, three elsewhere, whatever the number of clinicians."""
     ids = sorted(set(clinician_ids))
     timetables = {clinician: Timetable() for clinician in ids}
     if not ids:
         return timetables
-    if takes_arrays(sql.dialect):  # constant statements, compiled once (a booking's hot path)
-        queries = _TIMETABLE_BY_ARRAY
-        params: dict[str, Any] = {"ids": ids, "start": start, "end": end, "now": now}
-    else:
-        queries = _timetable_queries(SCHEDULE.c.clinician_id.in_(ids), UNAVAILABILITY.c.clinician_id.in_(ids),
-                                     HOLD.c.clinician_id.in_(ids))  # fmt: skip
-        params = {"start": start, "end": end, "now": now}
-    sessions, leave, holds = queries
-    for row in await sql.fetch_all(sessions, **params):
-        timetables[row["clinician_id"]].sessions.append(session_of(row))
-    for row in await sql.fetch_all(leave, **params):
-        timetables[row["clinician_id"]].unavailable.append((row["starts_at"], row["ends_at"]))
-    for row in await sql.fetch_all(holds, **params):
-        hold = Hold(row["id"], row["starts_at"], row["ends_at"], row["expires_at"])
-        timetables[row["clinician_id"]].holds.append(hold)
+    params: dict[str, Any] = {"start": start, "end": end, "now": now}
+    if takes_arrays(sql.dialect):  # one constant statement, compiled once (a booking's hot path)
+        for row in await sql.fetch_all(_TIMETABLE_BY_ARRAY, ids=ids, **params):
+            _add(timetables[row["clinician_id"]], row["kind"], row, "slot_hold_id")
+        return timetables
+    queries = _timetable_queries(SCHEDULE.c.clinician_id.in_(ids), UNAVAILABILITY.c.clinician_id.in_(ids),
+                                 HOLD.c.clinician_id.in_(ids))  # fmt: skip
+    for kind, query in zip(("session", "leave", "hold"), queries, strict=True):
+        for row in await sql.fetch_all(query, **params):
+            _add(timetables[row["clinician_id"]], kind, row, "id")
     return timetables
+
+
+def _add(timetable: Timetable, kind: str, row: Mapping[str, Any], hold_id: str) -> None:
+    """Put one looked-up row (a session, an unavailability, a hold) in its clinician's timetable."""
+    if kind == "session":
+        timetable.sessions.append(session_of(row))
+    elif kind == "leave":
+        timetable.unavailable.append((row["starts_at"], row["ends_at"]))
+    else:
+        timetable.holds.append(Hold(row[hold_id], row["starts_at"], row["ends_at"], row["expires_at"]))
