@@ -23,7 +23,7 @@ from domain.schemas import AppointmentView, Page, appointment_view
 from domain.services.appointment_queries import APPOINTMENT_BY_ID, AppointmentFilter, fetch_appointment, fetch_page
 from domain.services.booking import appointment_row, enforce_timetable
 from domain.services.directory import resolve_entity
-from domain.services.overlap import ensure_no_overlap, lock_timetables
+from domain.services.overlap import ensure_no_overlap, lock_timetables, with_timetable_locks
 from domain.services.reminders import (
     cancel_reminders,
     insert_with_reminders,
@@ -64,6 +64,8 @@ BOOKING_LOOKUP = Query(
         _by_key(table(Department), "name", "department_key").label("department"),
     )
 )
+
+BOOKING_LOOKUP_LOCKING = with_timetable_locks(BOOKING_LOOKUP.statement)
 
 
 def parse_appointment_id(raw: str) -> uuid.UUID:
@@ -114,8 +116,11 @@ class AppointmentService:
         appointment_id = data.id or uuid.uuid4()
 
         async def insert() -> tuple[dict[str, Any], str, str]:
+            # On PostgreSQL an active booking takes its timetable locks in the look-up itself.
+            locking = plan.is_active and takes_arrays(self.sql.dialect)
             found = await self.sql.fetch_one(
-                BOOKING_LOOKUP,
+                BOOKING_LOOKUP_LOCKING if locking else BOOKING_LOOKUP,
+                **({"lock": True} if locking else {}),
                 nhs_number=data.patient,
                 id=appointment_id,
                 clinician_key=rules.entity_key(data.clinician),
@@ -140,8 +145,8 @@ class AppointmentService:
             # The timetable first (as the import does), under the clinician's and the patient's
             # locks on PostgreSQL (one round trip, in every writer's order) so that no hold or
             # clashing booking appears between the checks and the insert.
-            if plan.is_active:
-                await lock_timetables(self.sql, values)
+            if plan.is_active and not (locking and found["clinician_id"] is not None):
+                await lock_timetables(self.sql, values)  # (again) now that the clinician exists
             await enforce_timetable(self.sql, plan, clinician_id, now, data.hold)
             if plan.is_active:
                 await ensure_no_overlap(self.sql, values, locked=True)

@@ -16,7 +16,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import ARRAY, BigInteger, bindparam, select, text
+from sqlalchemy import ARRAY, BigInteger, Boolean, bindparam, func, literal, select, text, true
+from sqlalchemy.dialects import postgresql
 
 from domain.dialects import serialises_writes
 from domain.errors import Conflict
@@ -55,6 +56,29 @@ TIMETABLE_LOCKS = Query(
     )
 )
 _KINDS = {"clinician_id": 1, "patient_id": 2}
+
+
+def _lock_key(kind: int, owner: Any) -> Any:
+    """SQL for :func:`timetable_keys`'s key of one owner (NULL when the owner is)."""
+    return literal(kind << 56, BigInteger).op("|")(owner % literal(1 << 56, BigInteger))
+
+
+def with_timetable_locks(lookup: Any) -> Query:
+    """PostgreSQL: ``lookup`` (one row with ``clinician_id`` and ``patient_id``) that also takes both
+    timetable locks, in :func:`timetable_keys`'s order, when ``:lock`` is true: a booking's round
+    trip fewer. An owner the lookup did not find (NULL) is not locked: lock it once it exists."""
+    found = lookup.cte("found")
+    keys = func.unnest(
+        postgresql.array([_lock_key(_KINDS["clinician_id"], found.c.clinician_id),
+                          _lock_key(_KINDS["patient_id"], found.c.patient_id)])
+    ).table_valued("key").render_derived(name="timetable")  # fmt: skip
+    locks = (
+        select(func.count(func.pg_advisory_xact_lock(keys.c.key)).label("locked"))
+        .select_from(found.join(keys, true()))
+        .where(keys.c.key.is_not(None), bindparam("lock", type_=Boolean))
+        .cte("locks")
+    )
+    return Query(select(found, locks.c.locked).select_from(found.join(locks, true())))
 
 
 def timetable_keys(candidate: Mapping[str, Any]) -> list[int]:
