@@ -91,7 +91,7 @@ def main() -> None:
             pid = _server_pid(port)
             print(f"\nWhere the time goes (auth {args.auth}), % of the API process's busy samples\n")
             rows = {}
-            for prefix, (name, path, script, _t) in enumerate(SCENARIOS[:3], start=1):
+            for prefix, (name, path, script, _on, _off) in enumerate(SCENARIOS[:3], start=1):
                 scenario = {**scenario_env(script, path, prefix, numbers, ids), "BENCH_AUTH": auth}
                 rows[name] = profile(pid, base + path, script, scenario, args.duration, logs / f"{prefix}.txt")
             names = [*dict.fromkeys(n for n, _ in CATEGORIES), "other"]
