@@ -11,46 +11,25 @@ value PANDA made itself is known to carry nothing. A proxy correlates by logging
 
 from __future__ import annotations
 
-import os
 import time
 from typing import Any
 
 import structlog
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
+from domain.random_ids import random_hex_id
+
 log = structlog.get_logger("panda.access")
-
-
-class RequestIds:
-    """128-bit ids from the operating system's random source, read 256 ids at a time.
-
-    One ``getrandom`` call per request showed up as a few per cent of the API's time under load;
-    the bytes are the same kernel randomness, only fetched in bulk.
-    """
-
-    def __init__(self, batch: int = 256) -> None:
-        self.batch = batch
-        self._hex = ""
-        self._at = 0
-
-    def next(self) -> str:
-        """A fresh id: 32 hex digits."""
-        if self._at >= len(self._hex):
-            self._hex, self._at = os.urandom(16 * self.batch).hex(), 0
-        start, self._at = self._at, self._at + 32
-        return self._hex[start : self._at]
 
 
 def request_id_middleware(app: ASGIApp) -> ASGIApp:
     """Give every request an id of PANDA's own and log it when done."""
 
-    ids = RequestIds()
-
     async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
         if str(scope["type"]) != "http":
             await app(scope, receive, send)
             return
-        request_id = ids.next()
+        request_id = random_hex_id()
         scope.setdefault("state", {})["request_id"] = request_id
         started = time.perf_counter()
         status = 500

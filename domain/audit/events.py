@@ -9,7 +9,6 @@ refused, whose use case wrote nothing that stayed.
 from __future__ import annotations
 
 import datetime as dt
-import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
@@ -21,6 +20,7 @@ from sqlalchemy import bindparam, insert, select
 from domain.auth.actor import Actor
 from domain.clock import utcnow
 from domain.models import AuditEvent, table
+from domain.random_ids import random_uuid
 from domain.sql import Query, SqlRunner
 
 AUDIT_EVENT = table(AuditEvent)
@@ -66,7 +66,7 @@ def event_row(
 ) -> dict[str, Any]:
     """One ``audit_event`` row, ready for :data:`INSERT_EVENT`."""
     return {
-        "id": uuid.uuid4(),
+        "id": random_uuid(),
         "at": at or utcnow(),
         "actor": actor.name[:255],
         "roles": ",".join(sorted(role.value for role in actor.roles)),

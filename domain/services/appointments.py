@@ -16,6 +16,7 @@ from domain.dialects import takes_arrays
 from domain.errors import Conflict, DomainError, FieldError, InvalidInput, NotFound
 from domain.inputs import AppointmentCreate, AppointmentUpdate, requested_changes
 from domain.models import Appointment, Clinician, Department, Patient, table
+from domain.random_ids import random_uuid
 from domain.rules import Status
 from domain.rules.booking import BookingPlan, plan_booking
 from domain.rules.reminders import ReminderPolicy
@@ -113,7 +114,7 @@ class AppointmentService:
         """Create an appointment (new or historical); its reminders are planned if it is active."""
         now = utcnow()
         plan = plan_booking(data.status, data.time, data.duration, now, self.reminders)
-        appointment_id = data.id or uuid.uuid4()
+        appointment_id = data.id or random_uuid()
 
         async def insert() -> tuple[dict[str, Any], str, str]:
             # On PostgreSQL an active booking takes its timetable locks in the look-up itself.

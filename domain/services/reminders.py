@@ -12,6 +12,7 @@ from sqlalchemy import ARRAY, DateTime, Insert, Uuid, bindparam, func, insert, l
 from domain.audit.events import event_for_each
 from domain.clock import utcnow
 from domain.models import Reminder, table
+from domain.random_ids import random_uuid
 from domain.rules import plan_reminders
 from domain.rules.reminders import ReminderPolicy, ReminderStatus
 from domain.sql import Query, SqlRunner
@@ -34,7 +35,7 @@ def reminder_rows(
     """Reminder rows of an active appointment, one per planned due time."""
     return [
         {
-            "id": uuid.uuid4(),
+            "id": random_uuid(),
             "appointment_id": appointment_id,
             "due_at": due,
             "channel": channel,
