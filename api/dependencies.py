@@ -85,7 +85,10 @@ def sql_provider(settings: Settings) -> Provide:
 
     async def provide_driver_runner(state: State) -> AsyncIterator[SqlRunner]:
         """A pooled asyncpg connection for this request; use cases open their own transactions."""
-        async with state.driver_pool.acquire(timeout=timeout) as connection:
+        pool = state.driver_pool
+        # An idle live connection is handed out at once (the pool's queue prefers live ones), so
+        # the deadline, whose timer costs every request, is armed only when one must be waited for.
+        async with pool.acquire(timeout=None if pool.get_idle_size() else timeout) as connection:
             yield AsyncpgRunner(connection)
 
     return Provide(provide_driver_runner)
