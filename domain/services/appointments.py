@@ -121,7 +121,6 @@ class AppointmentService:
             locking = plan.is_active and takes_arrays(self.sql.dialect)
             found = await self.sql.fetch_one(
                 BOOKING_LOOKUP_LOCKING if locking else BOOKING_LOOKUP,
-                **({"lock": True} if locking else {}),
                 nhs_number=data.patient,
                 id=appointment_id,
                 clinician_key=rules.entity_key(data.clinician),

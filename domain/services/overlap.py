@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import ARRAY, BigInteger, Boolean, bindparam, func, literal, select, text, true
+from sqlalchemy import ARRAY, BigInteger, bindparam, func, literal, select, text, true
 from sqlalchemy.dialects import postgresql
 
 from domain.dialects import serialises_writes
@@ -65,8 +65,8 @@ def _lock_key(kind: int, owner: Any) -> Any:
 
 def with_timetable_locks(lookup: Any) -> Query:
     """PostgreSQL: ``lookup`` (one row with ``clinician_id`` and ``patient_id``) that also takes both
-    timetable locks, in :func:`timetable_keys`'s order, when ``:lock`` is true: a booking's round
-    trip fewer. An owner the lookup did not find (NULL) is not locked: lock it once it exists."""
+    timetable locks, in :func:`timetable_keys`'s order: a booking's round trip fewer. An owner the
+    lookup did not find (NULL) is not locked: lock it once it exists."""
     found = lookup.cte("found")
     keys = func.unnest(
         postgresql.array([_lock_key(_KINDS["clinician_id"], found.c.clinician_id),
@@ -75,7 +75,7 @@ def with_timetable_locks(lookup: Any) -> Query:
     locks = (
         select(func.count(func.pg_advisory_xact_lock(keys.c.key)).label("locked"))
         .select_from(found.join(keys, true()))
-        .where(keys.c.key.is_not(None), bindparam("lock", type_=Boolean))
+        .where(keys.c.key.is_not(None))
         .cte("locks")
     )
     return Query(select(found, locks.c.locked).select_from(found.join(locks, true())))
