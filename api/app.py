@@ -115,6 +115,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         request_class=JsonBodyRequest,  # every malformed JSON body is a 400
         debug=False,
     )
+    app.state.reminder_policy = settings.reminder_policy  # read by the appointment services' provider
     document_problems(app, guarded=settings.auth_enabled)
     document_inputs(app)
     # Outside the router, so unknown routes and methods get a request id and an access-log line too.

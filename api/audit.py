@@ -14,7 +14,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import msgspec
 import structlog
@@ -22,12 +22,14 @@ from advanced_alchemy.extensions.litestar._utils import get_aa_scope_state
 from litestar import Request
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.dependencies import SqlOpener
 from domain.audit.events import INSERT_EVENT, Action, AuditTrail, ResourceType
 from domain.auth.actor import UNAUTHENTICATED, Actor
 from domain.messages import message, negotiate_language, title
 from domain.rules import normalise_nhs_number
 from domain.sql import SessionRunner
+
+if TYPE_CHECKING:  # api.dependencies builds services with this module's trail_of
+    from api.dependencies import SqlOpener
 
 log = structlog.get_logger("panda.audit")
 

@@ -17,12 +17,13 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 
 import asyncpg
-from litestar import Litestar
+from litestar import Litestar, Request
 from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
+from api.audit import trail_of
 from domain.config import Settings
 from domain.jobs.service import JobService
 from domain.services.analytics import AnalyticsService
@@ -67,20 +68,30 @@ async def _rollback_if_in_transaction(connection: asyncpg.Connection) -> None:
         await connection.execute("ROLLBACK")
 
 
-async def provide_driver_runner(state: State, settings: NamedDependency[Settings]) -> AsyncIterator[SqlRunner]:
-    """A pooled asyncpg connection for this request; use cases open their own transactions."""
-    async with state.driver_pool.acquire(timeout=settings.db_acquire_timeout_seconds) as connection:
-        yield AsyncpgRunner(connection)
-
-
 async def provide_session_runner(db_session: NamedDependency[AsyncSession]) -> SqlRunner:
     """The request's SQLAlchemy session (SQLite): one transaction, committed on success."""
     return SessionRunner(db_session)
 
 
 def sql_provider(settings: Settings) -> Provide:
-    """The runner provider that suits the configured database."""
-    return Provide(provide_session_runner if settings.is_sqlite else provide_driver_runner)
+    """The runner provider that suits the configured database.
+
+    The hot paths' providers depend on this one and on the request alone: each further
+    dependency costs a signature check per request, and two at one level a task group.
+    """
+    if settings.is_sqlite:
+        return Provide(provide_session_runner)
+    timeout = settings.db_acquire_timeout_seconds
+
+    async def provide_driver_runner(state: State) -> AsyncIterator[SqlRunner]:
+        """A pooled asyncpg connection for this request; use cases open their own transactions."""
+        pool = state.driver_pool
+        # An idle live connection is handed out at once (the pool's queue prefers live ones), so
+        # the deadline, whose timer costs every request, is armed only when one must be waited for.
+        async with pool.acquire(timeout=None if pool.get_idle_size() else timeout) as connection:
+            yield AsyncpgRunner(connection)
+
+    return Provide(provide_driver_runner)
 
 
 SqlOpener = Callable[[], AbstractAsyncContextManager[SqlRunner]]
@@ -128,8 +139,8 @@ def on_request_sql(factory: Callable[[Any], Any], doc: str) -> Provide:
 def audited_on_request_sql(factory: Callable[[Any, Any], Any], doc: str) -> Provide:
     """Provide ``factory(sql, audit)``: a service on this request's connection, recording its audit event."""
 
-    async def provide(sql: NamedDependency[Any], audit: NamedDependency[Any]) -> Any:
-        return factory(sql, audit)
+    async def provide(sql: NamedDependency[Any], request: Request[Any, Any, Any]) -> Any:
+        return factory(sql, trail_of(request.scope))
 
     provide.__doc__ = doc
     return Provide(provide)
@@ -153,11 +164,11 @@ async def _slots(sql: NamedDependency[Any], settings: NamedDependency[Settings])
 provide_slots = Provide(_slots)
 
 
-async def _appointments(
-    sql: NamedDependency[Any], settings: NamedDependency[Settings], audit: NamedDependency[Any]
-) -> AppointmentService:
-    """Appointment use cases on this request's connection, with the configured reminders."""
-    return AppointmentService(sql=sql, reminders=settings.reminder_policy, audit=audit)
+async def _appointments(sql: NamedDependency[Any], request: Request[Any, Any, Any]) -> AppointmentService:
+    """Appointment use cases on this request's connection, with the configured reminders
+    (``app.state.reminder_policy``, set by ``create_app``)."""
+    policy = request.app.state.reminder_policy
+    return AppointmentService(sql=sql, reminders=policy, audit=trail_of(request.scope))
 
 
 provide_appointments = Provide(_appointments)

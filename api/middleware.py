@@ -11,12 +11,13 @@ value PANDA made itself is known to carry nothing. A proxy correlates by logging
 
 from __future__ import annotations
 
-import os
 import time
 from typing import Any
 
 import structlog
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
+
+from domain.random_ids import random_hex_id
 
 log = structlog.get_logger("panda.access")
 
@@ -28,7 +29,7 @@ def request_id_middleware(app: ASGIApp) -> ASGIApp:
         if str(scope["type"]) != "http":
             await app(scope, receive, send)
             return
-        request_id = os.urandom(16).hex()
+        request_id = random_hex_id()
         scope.setdefault("state", {})["request_id"] = request_id
         started = time.perf_counter()
         status = 500

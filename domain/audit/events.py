@@ -9,7 +9,6 @@ refused, whose use case wrote nothing that stayed.
 from __future__ import annotations
 
 import datetime as dt
-import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
@@ -21,6 +20,7 @@ from sqlalchemy import bindparam, insert, select
 from domain.auth.actor import Actor
 from domain.clock import utcnow
 from domain.models import AuditEvent, table
+from domain.random_ids import random_uuid
 from domain.sql import Query, SqlRunner
 
 AUDIT_EVENT = table(AuditEvent)
@@ -66,7 +66,7 @@ def event_row(
 ) -> dict[str, Any]:
     """One ``audit_event`` row, ready for :data:`INSERT_EVENT`."""
     return {
-        "id": uuid.uuid4(),
+        "id": random_uuid(),
         "at": at or utcnow(),
         "actor": actor.name[:255],
         "roles": ",".join(sorted(role.value for role in actor.roles)),
@@ -167,17 +167,22 @@ def with_event(statement: Any, from_row: Mapping[str, str] | None = None) -> Que
     SQLite has no data-modifying CTEs, and records in the same transaction instead.
     """
     main = statement.cte("main")
+    return Query(select(main).add_cte(event_for_each(main, from_row)))
+
+
+def event_for_each(rows: Any, from_row: Mapping[str, str] | None = None) -> Any:
+    """A data-modifying CTE inserting the request's event once for each row of the CTE ``rows``
+    (bound as in :func:`with_event`): for a statement that writes its own event (PostgreSQL)."""
     columns = list(AUDIT_EVENT.c)
     taken = dict(from_row or {})
 
     def value(column: Any) -> Any:
         if column.name in taken:
-            return main.c[taken[column.name]].label(column.name)
+            return rows.c[taken[column.name]].label(column.name)
         return bindparam(f"audit_{column.name}", type_=column.type).label(column.name)
 
-    values = select(*[value(c) for c in columns]).select_from(main)
-    event = insert(AUDIT_EVENT).from_select([c.name for c in columns], values).cte("event")
-    return Query(select(main).add_cte(event))
+    values = select(*[value(c) for c in columns]).select_from(rows)
+    return insert(AUDIT_EVENT).from_select([c.name for c in columns], values).cte("event")
 
 
 async def fetch_one_audited(

@@ -16,6 +16,7 @@ from domain.dialects import takes_arrays
 from domain.errors import Conflict, DomainError, FieldError, InvalidInput, NotFound
 from domain.inputs import AppointmentCreate, AppointmentUpdate, requested_changes
 from domain.models import Appointment, Clinician, Department, Patient, table
+from domain.random_ids import random_uuid
 from domain.rules import Status
 from domain.rules.booking import BookingPlan, plan_booking
 from domain.rules.reminders import ReminderPolicy
@@ -23,7 +24,7 @@ from domain.schemas import AppointmentView, Page, appointment_view
 from domain.services.appointment_queries import APPOINTMENT_BY_ID, AppointmentFilter, fetch_appointment, fetch_page
 from domain.services.booking import appointment_row, enforce_timetable
 from domain.services.directory import resolve_entity
-from domain.services.overlap import ensure_no_overlap
+from domain.services.overlap import ensure_no_overlap, lock_timetables, with_timetable_locks
 from domain.services.reminders import (
     cancel_reminders,
     insert_with_reminders,
@@ -42,6 +43,8 @@ INSERT_APPOINTMENT = Query(insert(APPOINTMENT).values({name: bindparam(name) for
 # A read and its audit event in one statement; the event names the row's patient (PostgreSQL).
 APPOINTMENT_BY_ID_AUDITED = with_event(APPOINTMENT_BY_ID.statement, from_row={"patient": "nhs_number"})
 INSERT_WITH_REMINDERS = insert_with_reminders(INSERT_APPOINTMENT.statement)  # type: ignore[arg-type]
+# The same with the request's audit event: a booking, its reminders and its event in one round trip.
+INSERT_WITH_REMINDERS_AUDITED = insert_with_reminders(INSERT_APPOINTMENT.statement, audited=True)  # type: ignore[arg-type]
 
 
 def _by_key(table: Any, column: str, key: str) -> Any:
@@ -62,6 +65,8 @@ BOOKING_LOOKUP = Query(
         _by_key(table(Department), "name", "department_key").label("department"),
     )
 )
+
+BOOKING_LOOKUP_LOCKING = with_timetable_locks(BOOKING_LOOKUP.statement)
 
 
 def parse_appointment_id(raw: str) -> uuid.UUID:
@@ -109,11 +114,13 @@ class AppointmentService:
         """Create an appointment (new or historical); its reminders are planned if it is active."""
         now = utcnow()
         plan = plan_booking(data.status, data.time, data.duration, now, self.reminders)
-        appointment_id = data.id or uuid.uuid4()
+        appointment_id = data.id or random_uuid()
 
         async def insert() -> tuple[dict[str, Any], str, str]:
+            # On PostgreSQL an active booking takes its timetable locks in the look-up itself.
+            locking = plan.is_active and takes_arrays(self.sql.dialect)
             found = await self.sql.fetch_one(
-                BOOKING_LOOKUP,
+                BOOKING_LOOKUP_LOCKING if locking else BOOKING_LOOKUP,
                 nhs_number=data.patient,
                 id=appointment_id,
                 clinician_key=rules.entity_key(data.clinician),
@@ -135,18 +142,21 @@ class AppointmentService:
                 postcode=data.postcode,
                 now=now,
             )
-            # The timetable first (as the import does), under the clinician's lock on PostgreSQL
-            # so that no hold appears between the check and the insert.
-            if plan.is_active:
-                await lock_clinician(self.sql, clinician_id)
+            # The timetable first (as the import does), under the clinician's and the patient's
+            # locks on PostgreSQL (one round trip, in every writer's order) so that no hold or
+            # clashing booking appears between the checks and the insert.
+            if plan.is_active and not (locking and found["clinician_id"] is not None):
+                await lock_timetables(self.sql, values)  # (again) now that the clinician exists
             await enforce_timetable(self.sql, plan, clinician_id, now, data.hold)
             if plan.is_active:
-                await ensure_no_overlap(self.sql, values)
+                await ensure_no_overlap(self.sql, values, locked=True)
+            concerns(self.audit, resource_id=str(appointment_id), patient=data.patient)
             try:
                 await self._store(values, plan, now)
             except ConstraintViolation as exc:
                 raise overlap_conflict(exc) from None
-            await record(self.audit, self.sql, resource_id=str(appointment_id), patient=data.patient)
+            if self.audit is not None and not self.audit.written:
+                await self.audit.record(self.sql)
             return values, clinician, department
 
         values, clinician, department = await in_transaction(self.sql, insert)
@@ -158,7 +168,12 @@ class AppointmentService:
         reminders = reminder_rows(values["id"], plan.reminders_due, self.reminders.channel, now)
         if reminders and takes_arrays(self.sql.dialect):
             arrays = reminder_arrays(reminders, self.reminders.channel)
-            await self.sql.execute(INSERT_WITH_REMINDERS, **values, **arrays)
+            if self.audit is None:
+                await self.sql.execute(INSERT_WITH_REMINDERS, **values, **arrays)
+                return
+            event = self.audit.bound(self.audit.success_outcome)
+            await self.sql.execute(INSERT_WITH_REMINDERS_AUDITED, **values, **arrays, **event)
+            self.audit.written = True  # committed with the booking, or rolled back with it
             return
         await self.sql.execute(INSERT_APPOINTMENT, **values)
         await store_reminders(self.sql, reminders)

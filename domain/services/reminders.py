@@ -9,8 +9,10 @@ from typing import Any
 
 from sqlalchemy import ARRAY, DateTime, Insert, Uuid, bindparam, func, insert, literal, select, true, update
 
+from domain.audit.events import event_for_each
 from domain.clock import utcnow
 from domain.models import Reminder, table
+from domain.random_ids import random_uuid
 from domain.rules import plan_reminders
 from domain.rules.reminders import ReminderPolicy, ReminderStatus
 from domain.sql import Query, SqlRunner
@@ -33,7 +35,7 @@ def reminder_rows(
     """Reminder rows of an active appointment, one per planned due time."""
     return [
         {
-            "id": uuid.uuid4(),
+            "id": random_uuid(),
             "appointment_id": appointment_id,
             "due_at": due,
             "channel": channel,
@@ -60,9 +62,10 @@ async def store_reminders(sql: SqlRunner, rows: Sequence[Mapping[str, Any]]) -> 
         await sql.execute_many(INSERT_REMINDER, rows)
 
 
-def insert_with_reminders(insert_appointment: Insert) -> Query:
+def insert_with_reminders(insert_appointment: Insert, *, audited: bool = False) -> Query:
     """PostgreSQL: ``insert_appointment`` and the planned reminders in one statement (a round trip
-    fewer per booking); the reminders come as arrays, so their number may vary."""
+    fewer per booking); the reminders come as arrays, so their number may vary. ``audited``: the
+    request's audit event goes in the same statement (bound as ``audit_<column>``)."""
     booked = insert_appointment.returning(insert_appointment.table.c.id).cte("booked")  # type: ignore[attr-defined]
     planned = (
         func.unnest(
@@ -82,7 +85,10 @@ def insert_with_reminders(insert_appointment: Insert) -> Query:
         bindparam("created_at"),
     ).select_from(booked.join(planned, true()))
     columns = ["id", "appointment_id", "due_at", "channel", "status", "attempts", "created_at", "updated_at"]
-    return Query(insert(REMINDER).from_select(columns, reminders).add_cte(booked))
+    statement = insert(REMINDER).from_select(columns, reminders).add_cte(booked)
+    if audited:
+        statement = statement.add_cte(event_for_each(booked))
+    return Query(statement)
 
 
 def reminder_arrays(rows: Sequence[Mapping[str, Any]], channel: str) -> dict[str, Any]:
