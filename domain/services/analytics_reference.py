@@ -15,7 +15,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, case, func, or_, select
+from sqlalchemy import ColumnElement, Select, Subquery, case, func, or_, select
 
 from domain.dialects import london_period
 from domain.models import Appointment, Clinician, Department, table
@@ -75,7 +75,19 @@ def reference_missed_statement(query: MissedQuery, dialect: str, now: dt.datetim
         .group_by(group_key, period)
         .subquery("totals")
     )
-    names = GROUP_TABLES[query.group_by]
+    return named_by_period(totals, query.group_by)
+
+
+def reference_top_statement(query: MissedQuery, now: dt.datetime, limit: int) -> Select[Any]:
+    """The groups that lost the most minutes over the whole range (ties by name)."""
+    group_key = GROUP_KEYS[query.group_by].label("group_id")
+    totals = select(group_key, *_measures()).where(*_filters(query, now)).group_by(group_key).subquery("totals")
+    return named_ranking(totals, query.group_by, limit)
+
+
+def named_by_period(totals: Subquery, group_by: GroupBy) -> Select[Any]:
+    """``totals`` (per ``group_id`` and ``period_start``) with the groups' names, by period, then name."""
+    names = GROUP_TABLES[group_by]
     return (
         select(names.c.name.label("group"), totals)
         .join_from(totals, names, names.c.id == totals.c.group_id)
@@ -83,11 +95,9 @@ def reference_missed_statement(query: MissedQuery, dialect: str, now: dt.datetim
     )
 
 
-def reference_top_statement(query: MissedQuery, now: dt.datetime, limit: int) -> Select[Any]:
-    """The groups that lost the most minutes over the whole range (ties by name)."""
-    group_key = GROUP_KEYS[query.group_by].label("group_id")
-    totals = select(group_key, *_measures()).where(*_filters(query, now)).group_by(group_key).subquery("totals")
-    names = GROUP_TABLES[query.group_by]
+def named_ranking(totals: Subquery, group_by: GroupBy, limit: int) -> Select[Any]:
+    """The ``limit`` groups of ``totals`` that lost the most minutes, named (ties by name)."""
+    names = GROUP_TABLES[group_by]
     return (
         select(names.c.name.label("group"), totals)
         .join_from(totals, names, names.c.id == totals.c.group_id)

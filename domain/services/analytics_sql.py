@@ -28,7 +28,7 @@ from domain.models import Appointment, AppointmentDayTotal, AppointmentMonthTota
 from domain.rules import Status
 from domain.rules.periods import GroupBy, Period, split_by_london_days, split_days_by_period
 from domain.services.analytics_query import MissedQuery
-from domain.services.analytics_reference import GROUP_TABLES, department_ids
+from domain.services.analytics_reference import department_ids, named_by_period, named_ranking
 
 APPOINTMENT = table(Appointment)
 LEVELS = {
@@ -153,23 +153,9 @@ def _totals(query: MissedQuery, dialect: str, now: dt.datetime, period: Period |
 
 def missed_statement(query: MissedQuery, dialect: str, now: dt.datetime) -> Select[Any]:
     """Rows ``(group, group_id, period_start, appointments, missed, missed_minutes)`` by period, then name."""
-    totals = _totals(query, dialect, now, query.period).subquery("totals")
-    names = GROUP_TABLES[query.group_by]
-    return (
-        select(names.c.name.label("group"), totals)
-        .join_from(totals, names, names.c.id == totals.c.group_id)
-        .order_by(totals.c.period_start, names.c.name_key)
-    )
+    return named_by_period(_totals(query, dialect, now, query.period).subquery("totals"), query.group_by)
 
 
 def top_statement(query: MissedQuery, dialect: str, now: dt.datetime, limit: int) -> Select[Any]:
     """The groups that lost the most minutes over the whole range (ties by name)."""
-    totals = _totals(query, dialect, now, None).subquery("totals")
-    names = GROUP_TABLES[query.group_by]
-    return (
-        select(names.c.name.label("group"), totals)
-        .join_from(totals, names, names.c.id == totals.c.group_id)
-        .where(totals.c.missed > 0)
-        .order_by(totals.c.missed_minutes.desc(), names.c.name_key)
-        .limit(limit)
-    )
+    return named_ranking(_totals(query, dialect, now, None).subquery("totals"), query.group_by, limit)
