@@ -205,7 +205,7 @@ def main() -> int:
     parser.add_argument("--appointments", type=int, default=1_000_000)
     parser.add_argument("--samples", type=int, default=40)
     parser.add_argument(
-        "--database", help="an existing data set to read (e.g. panda_bench_10m from bench.data) instead of seeding one"
+        "--database", help="an existing data set (e.g. panda_bench_history from bench.data) instead of seeding one"
     )
     args = parser.parse_args()
     now = dt.datetime.now(dt.UTC)

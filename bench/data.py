@@ -1,6 +1,6 @@
 """A realistic appointment history at scale, in PostgreSQL, in minutes (SPEC §12).
 
-    uv run python -m bench.data --appointments 10000000 [--database panda_bench_10m] [--seed 12]
+    uv run python -m bench.data --appointments 10000000 [--database panda_bench_history] [--seed 12]
 
 Builds (or rebuilds) a migrated database: 30 departments, as many clinicians as the history needs
 (each in one department, ~10 back-to-back appointments of 15 minutes to 2 hours from 09:00 London
@@ -235,7 +235,7 @@ async def build(dsn: str, total: int, seed: int, now: dt.datetime) -> list[tuple
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--appointments", type=int, default=10_000_000)
-    parser.add_argument("--database", default="panda_bench_10m")
+    parser.add_argument("--database", default="panda_bench_history")
     parser.add_argument("--seed", type=int, default=12)
     parser.add_argument("--drop", action="store_true", help="drop the database afterwards")
     args = parser.parse_args()

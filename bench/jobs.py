@@ -195,7 +195,8 @@ def end_to_end(args: argparse.Namespace, source: Path, logs: Path, dsn: str) -> 
         base = f"http://127.0.0.1:{port}"
         wait_until_up(base, api)
         api_idle = rss_mb(api.pid)
-        with started(worker_argv, env, worker_log) as worker:
+        # The worker at INFO: its " ready." line (Celery's, through PANDA's log filter) says it consumes.
+        with started(worker_argv, {**env, "LOG_LEVEL": "INFO"}, worker_log) as worker:
             wait_for_worker(worker_log)
             for mode in ("validate", "import"):
                 seconds, uploaded, job = run_job(base, source, mode)
@@ -234,7 +235,7 @@ def kill_run(
     starts = worker_log.read_text(errors="replace").count(" ready.")
     state: dict[str, Any] = {}
     with contextlib.ExitStack() as stack:
-        first = stack.enter_context(started(worker_argv, env, worker_log))
+        first = stack.enter_context(started(worker_argv, {**env, "LOG_LEVEL": "INFO"}, worker_log))
         wait_for_worker(worker_log, starts + 1)
 
         def kill_at_a_third(job: dict[str, Any]) -> None:
@@ -242,7 +243,7 @@ def kill_run(
                 os.killpg(first.pid, signal.SIGKILL)
                 first.wait()
                 state["killed_at"] = job["processed"]
-                stack.enter_context(started(worker_argv, env, worker_log))
+                stack.enter_context(started(worker_argv, {**env, "LOG_LEVEL": "INFO"}, worker_log))
 
         seconds, _uploaded, job = run_job(base, source, "import", kill_at_a_third)
     after = {key: job[key] for key in COUNTS}
