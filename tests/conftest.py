@@ -69,9 +69,15 @@ def backend(request: pytest.FixtureRequest) -> str:
 
 @pytest.fixture
 def settings(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> Settings:
-    """Settings for the backend under test (embedded broker, so no broker is needed here)."""
+    """Settings for the backend under test (embedded broker, so no broker is needed here).
+
+    Uploads go to the test's own directory: an app starting in another test (another database)
+    sweeps the files of a shared folder whose jobs it does not know, this test's upload included.
+    """
     url = request.getfixturevalue("postgres_url" if backend == "postgresql" else "sqlite_url")
-    return Settings(database_url=url, broker_url=f"sqla+sqlite:///{tmp_path}/broker.sqlite")
+    return Settings(
+        database_url=url, broker_url=f"sqla+sqlite:///{tmp_path}/broker.sqlite", upload_dir=tmp_path / "uploads"
+    )
 
 
 @pytest.fixture

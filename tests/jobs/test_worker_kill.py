@@ -149,5 +149,7 @@ async def test_a_worker_killed_while_another_runs_on_loses_no_chunk(
         job_id = await _start_import(client, source)
         await _kill_mid_job(client, job_id, workers[0])
         await _assert_undisturbed(client, job_id, rejections)
-        resumed = re.compile(r"panda\.jobs\.resume_stalled\[[^]]+\] succeeded in [0-9.]+s: [1-9]")
-        assert resumed.search(workers[1].log()), "the survivor must have resumed the stalled job"
+        # The survivor ran the stall check. Whether it found a chunk to resume depends on where the
+        # kill landed (between two chunks the dead worker held none): the counts above are the proof.
+        checked = re.compile(r"panda\.jobs\.resume_stalled\[[^]]+\] succeeded in [0-9.]+s: [0-9]")
+        assert checked.search(workers[1].log()), "the survivor must have run the stall check"
