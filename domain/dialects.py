@@ -55,9 +55,8 @@ def dialect_insert(table: Table, dialect: str) -> Any:
 
 def insert_ignoring_conflicts(table: Table, dialect: str, index_elements: list[Any] | None = None) -> Insert:
     """``INSERT … ON CONFLICT [(index_elements)] DO NOTHING`` in ``dialect``'s spelling."""
-    if Dialect(dialect) is Dialect.POSTGRESQL:
-        return postgresql.insert(table).on_conflict_do_nothing(index_elements=index_elements)
-    return sqlite.insert(table).on_conflict_do_nothing(index_elements=index_elements)
+    statement: Insert = dialect_insert(table, dialect).on_conflict_do_nothing(index_elements=index_elements)
+    return statement
 
 
 SQLITE_PERIOD_FUNCTION = "panda_london_period"
