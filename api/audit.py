@@ -120,8 +120,11 @@ def _unwritten_event(scope: Scope, status: int) -> dict[str, Any] | None:
             resource_type=None,
             success_outcome=status,
         )
-    elif status < 400 and trail.written:
-        return None  # the use case recorded it with its change (or its read)
+    elif trail.written and (status < 400 or trail.committed):
+        # The use case recorded it with its change (or its read). A read's event that committed
+        # with the read stands even if the answer then fails: the data was read, and one request
+        # leaves one event.
+        return None
     # A failed request's transaction rolled back with any event written in it: record the failure.
     return trail.row(status)
 

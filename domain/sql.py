@@ -96,6 +96,7 @@ class SqlRunner(Protocol):
     async def execute(self, query: Query | Executable, **params: Any) -> None: ...
     async def execute_many(self, query: Query, rows: Sequence[Mapping[str, Any]]) -> None: ...
     def transaction(self) -> Any: ...
+    def is_in_transaction(self) -> bool: ...
 
 
 class AsyncpgRunner:
@@ -156,6 +157,10 @@ class AsyncpgRunner:
         async with self.connection.transaction():
             yield
 
+    def is_in_transaction(self) -> bool:
+        """Whether what was run is still uncommitted (outside a transaction each statement commits)."""
+        return bool(self.connection.is_in_transaction())
+
 
 def _first_line(exc: BaseException) -> str:
     """PostgreSQL's primary message names columns and constraints; the values are in its DETAIL lines."""
@@ -215,6 +220,10 @@ class SessionRunner:
         else:
             async with self.session.begin():
                 yield
+
+    def is_in_transaction(self) -> bool:
+        """Whether what was run is still uncommitted (the session's owner commits it)."""
+        return self.session.in_transaction()
 
 
 # PostgreSQL SQLSTATE class 40: the transaction was rolled back (deadlock, serialisation failure).

@@ -92,6 +92,9 @@ class AuditTrail:
     resource_id: str | None = None
     patient: str | None = None
     written: bool = False
+    # Written by a statement that committed on its own (a read on PostgreSQL outside a transaction):
+    # the event stands whatever happens after, so a later failure must not add a second one.
+    committed: bool = False
 
     def concerns(self, *, resource_id: str | None = None, patient: str | None = None) -> None:
         """Note what the request is about (a read: its event is written when the response is ready)."""
@@ -195,10 +198,12 @@ async def fetch_one_audited(
         row = await sql.fetch_one(combined, **params, **audit.bound(audit.success_outcome))
         if row is not None:
             audit.written = True
+            audit.committed = not sql.is_in_transaction()
             audit.concerns(patient=row.get("nhs_number"))
         return row
     async with sql.transaction():
         row = await sql.fetch_one(plain, **params)
         if row is not None:
             await audit.record(sql, patient=row.get("nhs_number"))
-        return row
+    audit.committed = audit.written and not sql.is_in_transaction()
+    return row

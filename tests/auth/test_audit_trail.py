@@ -212,6 +212,22 @@ async def test_failed_requests_leave_one_event_with_their_status(client, keys: K
     assert (event["action"], event["outcome"]) == ("create", 409)
 
 
+async def test_a_read_that_fails_after_reading_leaves_one_event(client, keys: Keys, monkeypatch) -> None:
+    book = keys.header("booking")
+    assert (await client.post("/patients", json=patient_body(P), headers=book)).status_code == 201
+
+    def unrenderable(_row: Any) -> None:
+        raise RuntimeError("the answer cannot be rendered")
+
+    monkeypatch.setattr("domain.services.patients.patient_view", unrenderable)
+    failed = await client.get(f"/patients/{P}", headers=book)
+    assert failed.status_code == 500
+    [event] = await events_of(client, keys, failed)
+    # The read's event committed with the read (one statement on PostgreSQL, one transaction on
+    # SQLite): the data was read, so that event stands, and the failure adds none.
+    assert (event["action"], event["patient"], event["outcome"]) == ("read", P, 200)
+
+
 async def test_an_appointments_history_shows_who_changed_what_oldest_first(client, keys: Keys) -> None:
     book = keys.header("booking")
     await client.post("/patients", json=patient_body(P), headers=book)

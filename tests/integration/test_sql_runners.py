@@ -175,3 +175,15 @@ async def test_in_transaction_gives_up_after_its_attempts(runner) -> None:
     with pytest.raises(TransientConflict):
         await in_transaction(sql, always_conflicting, attempts=3)
     assert len(calls) == 3
+
+
+@pytest.mark.parametrize("runner", KINDS, indirect=True)
+async def test_is_in_transaction_says_whether_what_ran_is_still_uncommitted(runner) -> None:
+    sql, table = runner
+    async with sql.transaction():
+        await sql.execute(_insert(table), id=1, name="inside")
+        assert sql.is_in_transaction()
+    assert not sql.is_in_transaction()
+    await sql.execute(_insert(table), id=2, name="bare")
+    # Outside a transaction asyncpg commits each statement; a session keeps it for its owner to commit.
+    assert sql.is_in_transaction() is isinstance(sql, SessionRunner)
