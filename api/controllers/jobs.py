@@ -12,10 +12,9 @@ import structlog
 from litestar import Controller, Request, Response, Router, delete, get, post
 from litestar.di import NamedDependency, Provide
 from litestar.enums import RequestEncodingType
-from litestar.exceptions import HTTPException
 from litestar.openapi.spec import OpenAPIMediaType, Operation, RequestBody, Schema
 from litestar.params import FromPath, QueryParameter
-from litestar.status_codes import HTTP_202_ACCEPTED, HTTP_503_SERVICE_UNAVAILABLE
+from litestar.status_codes import HTTP_202_ACCEPTED
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.access import requires
@@ -130,10 +129,10 @@ class JobController(Controller):
                 view = await jobs.create(job_id, job_kind, job_mode, fmt, path, size, _language(request))
         try:
             await job_queue.submit(job_id)
-        except Exception:  # noqa: BLE001 - any broker failure: nothing is kept, the client retries
-            async with opener() as sql:
-                await JobService(sql).discard(job_id)
-            raise HTTPException(status_code=HTTP_503_SERVICE_UNAVAILABLE) from None
+        except Exception as exc:  # noqa: BLE001 - any broker failure
+            # The job is committed and stays queued: the scheduler's stalled-job check (or the next
+            # worker to start) sends it once the broker is back, so the accepted upload is not lost.
+            log.warning("job_queue_unavailable", job_id=str(job_id), error=type(exc).__name__)
         return Response(view, status_code=HTTP_202_ACCEPTED, headers={"Location": f"/jobs/{view.id}"})
 
     @get("/{job_id:str}", guards=[requires(Access.OPERATIONS)])

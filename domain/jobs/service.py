@@ -5,8 +5,6 @@ from __future__ import annotations
 import uuid
 from pathlib import Path
 
-from sqlalchemy import delete
-
 from domain.audit.events import AuditTrail, record
 from domain.clock import utcnow
 from domain.errors import Conflict, NotFound
@@ -55,13 +53,6 @@ class JobService:
         )
         await record(self.audit, self.sql, resource_id=str(job_id))
         return await self.read(str(job_id), language)
-
-    async def discard(self, job_id: uuid.UUID) -> None:
-        """Forget a job no worker could be told about (the client is told to try again)."""
-        job = await store.job_row(self.sql, job_id)
-        await self.sql.execute(delete(store.JOB).where(store.JOB.c.id == job_id))
-        if job is not None:
-            remove_upload(job["path"], job["format"])
 
     async def read(self, raw_id: str, language: str) -> JobView:
         """The job's state and progress."""

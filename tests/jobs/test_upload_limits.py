@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
 import fcntl
 import subprocess
 import sys
@@ -25,7 +26,7 @@ from api.app import create_app
 from api.job_queue import JobQueue
 from domain.config import Settings
 from domain.db import make_engine
-from domain.jobs import store
+from domain.jobs import runner, store
 from domain.jobs.files import bytes_needed
 from domain.sql import SessionRunner
 from tests.jobs.helpers import encode, post_job
@@ -246,6 +247,26 @@ async def test_the_plan_task_is_sent_only_once_the_job_is_committed(client, sett
     await post_job(client, "patients", "validate", BODY)
 
     assert seen == ["queued"]
+
+
+async def test_a_job_accepted_while_the_broker_is_down_waits_queued_and_is_sent_later(
+    client, settings, sessions, monkeypatch
+) -> None:
+    async def broker_down(_queue: JobQueue, _job_id: uuid.UUID) -> None:
+        raise ConnectionRefusedError
+
+    monkeypatch.setattr(JobQueue, "submit", broker_down)
+    job = await post_job(client, "patients", "validate", BODY)  # 202, queued: the upload is kept
+
+    async with sessions() as session:
+        events = await session.execute(
+            text("SELECT action, outcome FROM audit_event WHERE resource_id = :id"), {"id": job["id"]}
+        )
+        assert [tuple(e) for e in events] == [("import", 202)], "one request, one event"
+    # What the scheduler's stalled-job check sends once the job has waited JOB_STALL_SECONDS: its plan.
+    work = await runner.unfinished_work(sessions, dt.timedelta(0))
+    assert (uuid.UUID(job["id"]), None) in work
+    assert (await client.get(f"/jobs/{job['id']}")).json()["status"] == "queued"
 
 
 def test_the_api_sends_jobs_without_importing_the_worker() -> None:
