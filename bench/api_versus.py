@@ -136,9 +136,10 @@ def main() -> None:
     print(
         f"\nAPI against an earlier build: baseline {args.baseline} ({old_rev}), current {new_rev};"
         f" one process each, auth off, wrk -t2 -c{args.connections} -d{args.duration}s, "
-        f"best of {args.rounds} alternating runs, PostgreSQL; logs in {logs}\n"
+        f"best of {args.rounds} alternating runs, PostgreSQL\n"
     )
     print("\n".join(table(best)))
+    print(f"servers' logs: {logs}", file=sys.stderr)
 
 
 if __name__ == "__main__":
