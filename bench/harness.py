@@ -42,12 +42,13 @@ def database_dsn(name: str) -> str:
     return ADMIN_DSN.rsplit("/", 1)[0] + f"/{name}"
 
 
-def create_database(name: str) -> str:
-    """Database ``name`` made anew (dropped first if it exists) and migrated; its plain DSN."""
+def create_database(name: str, python: str = sys.executable, cwd: Path = ROOT) -> str:
+    """Database ``name`` made anew (dropped first if it exists) and migrated by the build at ``cwd``
+    (run with ``python``, by default this build); its plain DSN."""
     asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)', f'CREATE DATABASE "{name}"'))
     dsn = database_dsn(name)
     env = {**os.environ, "DATABASE_URL": dsn.replace("postgresql://", "postgresql+asyncpg://", 1)}
-    subprocess.run([sys.executable, "-m", "panda.cli", "migrate"], cwd=ROOT, env=env, check=True, capture_output=True)
+    subprocess.run([python, "-m", "panda.cli", "migrate"], cwd=cwd, env=env, check=True, capture_output=True)
     return dsn
 
 
@@ -57,9 +58,9 @@ def drop_database(name: str) -> None:
 
 
 @contextmanager
-def scratch_database(name: str) -> Iterator[str]:
-    """A fresh PostgreSQL database, migrated, dropped afterwards; yields its plain DSN."""
-    dsn = create_database(name)
+def scratch_database(name: str, python: str = sys.executable, cwd: Path = ROOT) -> Iterator[str]:
+    """A fresh PostgreSQL database, migrated (by the build at ``cwd``), dropped afterwards; yields its plain DSN."""
+    dsn = create_database(name, python, cwd)
     try:
         yield dsn
     finally:
@@ -67,10 +68,10 @@ def scratch_database(name: str) -> Iterator[str]:
 
 
 @contextmanager
-def server(argv: list[str], env: dict[str, str], port: int, log: Path) -> Iterator[str]:
-    """Run a server process until its ``/health`` (or any path) answers; stop it afterwards."""
+def server(argv: list[str], env: dict[str, str], port: int, log: Path, cwd: Path = ROOT) -> Iterator[str]:
+    """Run a server process (in ``cwd``) until its ``/health`` (or any path) answers; stop it afterwards."""
     with log.open("wb") as out:
-        process = subprocess.Popen(argv, cwd=ROOT, env={**os.environ, **env}, stdout=out, stderr=out)
+        process = subprocess.Popen(argv, cwd=cwd, env={**os.environ, **env}, stdout=out, stderr=out)
         base = f"http://127.0.0.1:{port}"
         try:
             deadline = time.monotonic() + 30

@@ -1,0 +1,146 @@
+"""API benchmark against an earlier build: is this build's API no slower than the build at REV?
+
+    uv run python -m bench.api_versus --baseline REV [--rounds 2] [--duration 10] [--connections 32]
+
+REV is checked out in a temporary git worktree with its own ``.venv`` (``uv sync``); each build
+migrates its own scratch database and serves it (one process, auth off), the bare ceiling serves
+the current build's. Each build is seeded through its own API, then every scenario of bench.api
+runs alternating baseline / current / ceiling, best of ``--rounds``. The worktree is removed
+afterwards, also on error. Both builds get this build's wrk scripts (same requests).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from pathlib import Path
+
+from bench.api import SCENARIOS, scenario_env, seed
+from bench.harness import ROOT, WrkResult, free_port, scratch_database, server, wrk
+
+LABELS = ("baseline", "current", "ceiling")
+
+
+def _git(*argv: str) -> str:
+    return subprocess.run(["git", *argv], cwd=ROOT, check=True, capture_output=True, text=True).stdout.strip()
+
+
+@contextmanager
+def build_at(rev: str) -> Iterator[Path]:
+    """A detached worktree of ``rev`` with its own synced ``.venv``; removed afterwards."""
+    tmp = Path(tempfile.mkdtemp(prefix="panda-versus-"))
+    tree = tmp / "build"
+    _git("worktree", "add", "--detach", str(tree), rev)
+    try:
+        # Not this build's virtual environment: the old build syncs and uses its own .venv.
+        env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "UV_PROJECT_ENVIRONMENT")}
+        frozen = subprocess.run(["uv", "sync", "--frozen"], cwd=tree, env=env, capture_output=True, check=False)
+        if frozen.returncode != 0:  # an older lock file uv no longer takes as it is
+            subprocess.run(["uv", "sync"], cwd=tree, env=env, check=True, capture_output=True)
+        yield tree
+    finally:
+        subprocess.run(["git", "worktree", "remove", "--force", str(tree)], cwd=ROOT, capture_output=True, check=False)
+        shutil.rmtree(tmp, ignore_errors=True)
+        subprocess.run(["git", "worktree", "prune"], cwd=ROOT, capture_output=True, check=False)
+
+
+def api_argv(tree: Path, python: str, port: int) -> list[str]:
+    """How the build at ``tree`` serves its API: ``panda api``, or uvicorn on its app factory before that."""
+    cli = tree / "panda" / "cli.py"
+    if cli.exists() and "def api(" in cli.read_text():
+        return [python, "-m", "panda.cli", "api"]
+    return [python, "-m", "uvicorn", "--factory", "api.app:app_factory", "--port", str(port), "--no-access-log"]
+
+
+def panda_env(dsn: str, port: int) -> dict[str, str]:
+    return {
+        "DATABASE_URL": dsn.replace("postgresql://", "postgresql+asyncpg://", 1),
+        "PORT": str(port),
+        "LOG_FORMAT": "json",
+        "WEB_CONCURRENCY": "1",
+    }
+
+
+def _ratio(numerator: float, denominator: float) -> str:
+    return f"{numerator / denominator:.0%}" if denominator else "—"
+
+
+def table(best: dict[tuple[str, str], WrkResult]) -> list[str]:
+    """The markdown table: per scenario, each server's best run and the ratios between them."""
+    lines = [
+        "| endpoint | baseline req/s | current req/s | ceiling req/s | baseline/ceiling | current/ceiling "
+        "| current/baseline | p99 ms (baseline / current / ceiling) | errors (baseline / current / ceiling) |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for name, *_ in SCENARIOS:
+        old, new, bare = (best[(name, label)] for label in LABELS)
+        lines.append(
+            f"| {name} | {old.requests_per_second:,.0f} | {new.requests_per_second:,.0f} | "
+            f"{bare.requests_per_second:,.0f} | {_ratio(old.requests_per_second, bare.requests_per_second)} | "
+            f"{_ratio(new.requests_per_second, bare.requests_per_second)} | "
+            f"{_ratio(new.requests_per_second, old.requests_per_second)} | "
+            f"{old.p99_ms:.1f} / {new.p99_ms:.1f} / {bare.p99_ms:.1f} | {old.errors} / {new.errors} / {bare.errors} |"
+        )
+    return lines
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--baseline", required=True, help="git revision of the earlier build, e.g. 55875cf^")
+    parser.add_argument("--duration", type=int, default=10, help="seconds per wrk run")
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--rounds", type=int, default=2, help="alternating runs per server; the best is kept")
+    args = parser.parse_args()
+    old_rev, new_rev = _git("rev-parse", "--short", args.baseline), _git("rev-parse", "--short", "HEAD")
+    logs = Path(tempfile.mkdtemp(prefix="panda-bench-versus-"))
+    best: dict[tuple[str, str], WrkResult] = {}
+    with ExitStack() as stack:
+        tree = stack.enter_context(build_at(args.baseline))
+        python = str(tree / ".venv" / "bin" / "python")
+        old_dsn = stack.enter_context(scratch_database("panda_bench_versus_baseline", python, tree))
+        new_dsn = stack.enter_context(scratch_database("panda_bench_versus_current"))
+        ports = free_port(), free_port(), free_port()
+        ceiling_argv = [sys.executable, "-m", "uvicorn", "bench.ceiling:app", "--port", str(ports[2])]
+        ceiling_argv += ["--log-level", "warning", "--no-access-log"]
+        old_log, new_log = logs / "baseline.log", logs / "current.log"
+        bases = {
+            "baseline": stack.enter_context(
+                server(api_argv(tree, python, ports[0]), panda_env(old_dsn, ports[0]), ports[0], old_log, tree)
+            ),
+            "current": stack.enter_context(
+                server([sys.executable, "-m", "panda.cli", "api"], panda_env(new_dsn, ports[1]), ports[1], new_log)
+            ),
+            "ceiling": stack.enter_context(
+                server(ceiling_argv, {"CEILING_DSN": new_dsn}, ports[2], logs / "ceiling.log")
+            ),
+        }
+        seeded = {"baseline": seed(bases["baseline"]), "current": seed(bases["current"])}
+        seeded["ceiling"] = seeded["current"]  # the ceiling reads the current build's database
+        prefix = 0
+        for name, path, script, *_ in SCENARIOS:
+            # Alternate the servers so that background noise hits them alike.
+            for _round in range(args.rounds):
+                for label in LABELS:
+                    prefix += 1
+                    env = scenario_env(script, path, prefix, *seeded[label])
+                    result = wrk(bases[label] + path, script, args.connections, args.duration, env)
+                    kept = best.get((name, label))
+                    if kept is None or result.requests_per_second > kept.requests_per_second:
+                        best[(name, label)] = result
+    print(
+        f"\nAPI against an earlier build: baseline {args.baseline} ({old_rev}), current {new_rev};"
+        f" one process each, auth off, wrk -t2 -c{args.connections} -d{args.duration}s, "
+        f"best of {args.rounds} alternating runs, PostgreSQL\n"
+    )
+    print("\n".join(table(best)))
+    print(f"servers' logs: {logs}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
