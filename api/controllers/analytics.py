@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from litestar import Controller, get
+from litestar import Controller
 from litestar.di import NamedDependency
 from litestar.params import QueryParameter
 
 from api.access import requires
 from api.dependencies import provide_analytics
+from api.routes import get
 from domain.auth.access import Access
 from domain.services.analytics import AnalyticsService, MissedReport, missed_query
 

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from litestar import Controller, get
+from litestar import Controller
 from litestar.di import NamedDependency
 from litestar.params import FromPath, QueryParameter
 
 from api.access import requires
 from api.params import Limit, Offset
+from api.routes import get
 from domain.audit.queries import (
     AuditEventView,
     HistoryEntryView,

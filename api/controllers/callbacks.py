@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from litestar import Request, post
+from litestar import Request
 from litestar.di import NamedDependency
 from litestar.exceptions import HTTPException
 from litestar.openapi.spec import OpenAPIMediaType, OpenAPIType, Operation, RequestBody, Schema
@@ -18,6 +18,7 @@ from litestar.status_codes import HTTP_204_NO_CONTENT
 from api.access import requires
 from api.guards import is_json
 from api.openapi import PROBLEMS_OPT
+from api.routes import post
 from domain.auth.access import Access
 from domain.config import Settings
 from domain.rules.delivery import DeliveryStatus

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from litestar import Controller, get
+from litestar import Controller
 from litestar.di import NamedDependency
 
 from api.access import requires
 from api.dependencies import provide_clinicians, provide_departments
 from api.params import Limit, Offset
+from api.routes import get
 from domain.auth.access import Access
 from domain.schemas import DirectoryEntryView, Page
 from domain.services.directory import DirectoryService

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from litestar import Controller, get
+from litestar import Controller
 from litestar.di import NamedDependency
 from litestar.params import FromPath, QueryParameter
 
@@ -15,6 +15,7 @@ from api.access import requires
 from api.audit import audited
 from api.dependencies import provide_fhir
 from api.guards import MULTI_VALUED_OPT
+from api.routes import get
 from domain.audit.events import Action, ResourceType
 from domain.auth.access import Access
 from domain.fhir import FHIR_JSON

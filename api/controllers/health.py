@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from kombu import Connection  # type: ignore[attr-defined]
-from litestar import Controller, Response, get
+from litestar import Controller, Response
 from litestar.di import NamedDependency
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.status_codes import HTTP_200_OK, HTTP_503_SERVICE_UNAVAILABLE
@@ -13,6 +13,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from api.access import requires
+from api.routes import get
 from domain.auth.access import Access
 from domain.config import Settings
 

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from litestar import Controller, Response, get
+from litestar import Controller, Response
 from litestar.di import NamedDependency
 from litestar.params import QueryParameter
 
 from api.access import requires
 from api.dependencies import provide_analytics
 from api.insight import CONTENT_SECURITY_POLICY, render_insight_page
+from api.routes import get
 from domain.auth.access import Access
 from domain.services.analytics import AnalyticsService, missed_query
 

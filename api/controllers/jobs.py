@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 
 import structlog
-from litestar import Controller, Request, Response, Router, delete, get, post
+from litestar import Controller, Request, Response, Router
 from litestar.di import NamedDependency, Provide
 from litestar.enums import RequestEncodingType
 from litestar.openapi.spec import OpenAPIMediaType, Operation, RequestBody, Schema
@@ -23,6 +23,7 @@ from api.dependencies import SqlOpener, opener_provider, provide_jobs
 from api.job_queue import JobQueue
 from api.params import Limit, Offset
 from api.problems import LocalisedProblem
+from api.routes import delete, get, post
 from api.uploads import check_content_type, declared_length, may_be_json, receive_upload
 from domain.audit.events import Action, ResourceType
 from domain.auth.access import Access

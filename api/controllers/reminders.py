@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from litestar import Controller, get
+from litestar import Controller
 from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, QueryParameter
 
@@ -12,6 +12,7 @@ from api.access import requires
 from api.audit import audited
 from api.dependencies import provide_reminders
 from api.params import Limit, Offset
+from api.routes import get
 from domain.audit.events import Action, ResourceType
 from domain.auth.access import Access
 from domain.schemas import OutboxMessageView, Page, ReminderView

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from litestar import Controller, Response, delete, get, patch, post
+from litestar import Controller, Response
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_201_CREATED
@@ -14,6 +14,7 @@ from api.dependencies import provide_schedules, provide_unavailability
 from api.guards import require_json
 from api.openapi import PROBLEMS_OPT
 from api.params import Limit, Offset
+from api.routes import delete, get, patch, post
 from domain.auth.access import Access
 from domain.inputs import ScheduleCreate, ScheduleUpdate, UnavailabilityCreate
 from domain.schemas import Page, ScheduleView, UnavailabilityView

@@ -25,6 +25,7 @@ from domain.sql import Query, SqlRunner
 
 AUDIT_EVENT = table(AuditEvent)
 INSERT_EVENT = Query(insert(AUDIT_EVENT).values({c.name: bindparam(c.name) for c in AUDIT_EVENT.c}))
+_BOUND_NAMES = tuple((c.name, f"audit_{c.name}") for c in AUDIT_EVENT.c)  # see with_event
 
 
 class Action(StrEnum):
@@ -69,7 +70,7 @@ def event_row(
         "id": random_uuid(),
         "at": at or utcnow(),
         "actor": actor.name[:255],
-        "roles": ",".join(sorted(role.value for role in actor.roles)),
+        "roles": actor.role_names,
         "action": action.value,
         "resource_type": resource_type.value if resource_type else None,
         "resource_id": resource_id,
@@ -118,7 +119,8 @@ class AuditTrail:
 
     def bound(self, outcome: int) -> dict[str, Any]:
         """The event's values as :func:`with_event` binds them."""
-        return {f"audit_{name}": value for name, value in self.row(outcome).items()}
+        row = self.row(outcome)
+        return {bound: row[name] for name, bound in _BOUND_NAMES}
 
     def row(self, outcome: int, changes: Mapping[str, Any] | None = None) -> dict[str, Any]:
         """The event as a row, with this outcome."""

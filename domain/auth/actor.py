@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
+from functools import cached_property
 
 
 class Role(StrEnum):
@@ -22,6 +23,11 @@ class Actor:
 
     name: str
     roles: frozenset[Role] = field(default_factory=frozenset)
+
+    @cached_property
+    def role_names(self) -> str:
+        """The roles as the audit trail stores them: sorted names, comma-separated (worked out once)."""
+        return ",".join(sorted(role.value for role in self.roles))
 
     def holds_any(self, roles: frozenset[Role]) -> bool:
         """Whether the actor holds at least one of ``roles``."""
