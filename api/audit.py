@@ -91,8 +91,10 @@ def trail_of(scope: Scope) -> AuditTrail | None:
         action=declared.action,
         resource_type=declared.resource_type,
         success_outcome=int(getattr(handler, "status_code", None) or 200),
-        resource_id=_path_value(scope, declared.id_param, declared.resource_type),
-        patient=_path_value(scope, declared.patient_param, ResourceType.PATIENT),
+        from_path=lambda: (
+            _path_value(scope, declared.id_param, declared.resource_type),
+            _path_value(scope, declared.patient_param, ResourceType.PATIENT),
+        ),
     )
     state[_TRAIL] = trail
     return trail

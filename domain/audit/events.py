@@ -9,7 +9,7 @@ refused, whose use case wrote nothing that stayed.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -93,6 +93,9 @@ class AuditTrail:
     resource_id: str | None = None
     patient: str | None = None
     written: bool = False
+    # The request's path values (resource id, patient) as a fallback for what ``concerns`` leaves
+    # unset, worked out only when an event is built without them (a refusal, an early failure).
+    from_path: Callable[[], tuple[str | None, str | None]] | None = None
     # Written by a statement that committed on its own (a read on PostgreSQL outside a transaction):
     # the event stands whatever happens after, so a later failure must not add a second one.
     committed: bool = False
@@ -125,13 +128,18 @@ class AuditTrail:
     def row(self, outcome: int, changes: Mapping[str, Any] | None = None) -> dict[str, Any]:
         """The event as a row, with this outcome."""
         action = Action.DENIED if outcome in (401, 403) else self.action
+        resource_id, patient = self.resource_id, self.patient
+        if (resource_id is None or patient is None) and self.from_path is not None:
+            path_resource_id, path_patient = self.from_path()
+            resource_id = path_resource_id if resource_id is None else resource_id
+            patient = path_patient if patient is None else patient
         return event_row(
             self.actor,
             action,
             outcome,
             resource_type=self.resource_type,
-            resource_id=self.resource_id,
-            patient=self.patient,
+            resource_id=resource_id,
+            patient=patient,
             request_id=self.request_id,
             changes=changes if action is Action.UPDATE else None,
         )

@@ -1,0 +1,71 @@
+"""Server CPU time per request: PANDA (auth off, auth on) beside the bare ceiling, same run.
+
+    uv run python -m bench.api_cpu [--duration 8] [--connections 32]
+
+Throughput on a shared two-core machine moves with whatever else runs; the CPU time the server
+process spends per request hardly does, and while one API process is the bottleneck its
+throughput is the inverse of that time. So ``ceiling µs / PANDA µs`` is the share of the ceiling
+PANDA would reach, measured with far less noise than a req/s ratio: use it to judge a change,
+and ``bench.api`` for the throughput table itself.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import tempfile
+from pathlib import Path
+
+from bench.api import SCENARIOS, scenario_env, seed
+from bench.api_profile import _server_pid
+from bench.harness import panda_twice_and_ceiling, wrk
+
+TICK_SECONDS = 1 / os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time the process has used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) * TICK_SECONDS  # utime, stime (fields 14 and 15)
+
+
+def cpu_per_request(base: str, path: str, script: str, env: dict[str, str], args: argparse.Namespace) -> float:
+    """Microseconds of the server's CPU per request over one wrk run."""
+    pid = _server_pid(int(base.rsplit(":", 1)[1]))
+    before = cpu_seconds(pid)
+    result = wrk(base + path, script, args.connections, args.duration, env)
+    used = cpu_seconds(pid) - before
+    return used / (result.requests_per_second * args.duration) * 1e6
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--duration", type=int, default=8, help="seconds per wrk run")
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--rounds", type=int, default=2, help="alternating runs per server; the lowest is kept")
+    args = parser.parse_args()
+    logs = Path(tempfile.mkdtemp(prefix="panda-bench-cpu-"))
+    best: dict[tuple[str, str], float] = {}
+    with panda_twice_and_ceiling("panda_bench_cpu", logs) as (off, on, ceiling, authorization):
+        numbers, ids = seed(off)
+        prefix = 0
+        servers = (("auth on", on, authorization), ("auth off", off, ""), ("ceiling", ceiling, ""))
+        for name, path, script, _on, _off in SCENARIOS:
+            for _round in range(args.rounds):
+                for label, base, auth in servers:
+                    prefix += 1
+                    env = {**scenario_env(script, path, prefix, numbers, ids), "BENCH_AUTH": auth}
+                    micros = cpu_per_request(base, path, script, env, args)
+                    best[(name, label)] = min(micros, best.get((name, label), micros))
+    print(f"\nServer CPU per request (µs), wrk -c{args.connections} -d{args.duration}s, lowest of {args.rounds}\n")
+    print("| endpoint | auth on µs | auth off µs | ceiling µs | ceiling/auth on | ceiling/auth off |")
+    print("|---|---:|---:|---:|---:|---:|")
+    for name, *_ in SCENARIOS:
+        with_auth, without, bare = best[(name, "auth on")], best[(name, "auth off")], best[(name, "ceiling")]
+        print(
+            f"| {name} | {with_auth:.0f} | {without:.0f} | {bare:.0f} | {bare / with_auth:.0%} | {bare / without:.0%} |"
+        )
+
+
+if __name__ == "__main__":
+    main()
