@@ -35,7 +35,7 @@ def cpu_per_request(base: str, path: str, script: str, env: dict[str, str], args
     before = cpu_seconds(pid)
     result = wrk(base + path, script, args.connections, args.duration, env)
     used = cpu_seconds(pid) - before
-    return used / (result.requests_per_second * args.duration) * 1e6
+    return float(used / (result.requests_per_second * args.duration) * 1e6)
 
 
 def main() -> None:

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from nhs_number import calculate_checksum
+from nhs_number.validate import calculate_checksum
 
 NAMES = ["Dr Glenn Clark", "Siân Llŷr", "Zoë O'Brien-Smith", "李小龍", "देवनागरी नाम", "Ngozi Okafor", "Åsa Öberg"]
 POSTCODES = ["N6 2FA", "WA55 8HE", "m4 2st", "sw1a1aa", "EC1A 1BB", "CF10 1EP", "GIR 0AA"]

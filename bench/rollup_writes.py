@@ -18,6 +18,8 @@ import datetime as dt
 import statistics
 import time
 import uuid
+from collections.abc import Sequence
+from typing import Any
 
 import asyncpg
 
@@ -35,7 +37,7 @@ INSERT = (
 )
 
 
-async def _timed(connection: asyncpg.Connection, statement: str, args: list[tuple[object, ...]]) -> float:
+async def _timed(connection: asyncpg.Connection, statement: str, args: Sequence[tuple[Any, ...]]) -> float:
     """Median microseconds of ``statement`` run once per argument tuple, each in its own transaction."""
     timings = []
     for values in args:
@@ -45,7 +47,7 @@ async def _timed(connection: asyncpg.Connection, statement: str, args: list[tupl
     return statistics.median(timings)
 
 
-def _history(count: int, offset: int) -> list[tuple[object, ...]]:
+def _history(count: int, offset: int) -> list[tuple[Any, ...]]:
     """Settled history shaped like bench.analytics': 11 appointments per clinician per day, 50 clinicians."""
     rows = []
     for n in range(offset, offset + count):
