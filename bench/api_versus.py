@@ -1,6 +1,9 @@
 """API benchmark against an earlier build: is this build's API no slower than the build at REV?
 
-    uv run python -m bench.api_versus --baseline REV [--rounds 2] [--duration 10] [--connections 32]
+    uv run python -m bench.api_versus --baseline REV [--current REV2] [--rounds 2] [--duration 10]
+
+Without ``--current`` the current build is this working tree; with it, a second worktree (to
+ask, say, whether one stretch of history slowed the API).
 
 REV is checked out in a temporary git worktree with its own ``.venv`` (``uv sync``); each build
 migrates its own scratch database and serves it (one process, auth off), the bare ceiling serves
@@ -93,18 +96,24 @@ def table(best: dict[tuple[str, str], WrkResult]) -> list[str]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--baseline", required=True, help="git revision of the earlier build, e.g. 55875cf^")
+    parser.add_argument("--current", help="git revision to compare instead of this working tree")
     parser.add_argument("--duration", type=int, default=10, help="seconds per wrk run")
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--rounds", type=int, default=2, help="alternating runs per server; the best is kept")
     args = parser.parse_args()
-    old_rev, new_rev = _git("rev-parse", "--short", args.baseline), _git("rev-parse", "--short", "HEAD")
+    old_rev = _git("rev-parse", "--short", args.baseline)
+    new_rev = _git("rev-parse", "--short", args.current or "HEAD") + ("" if args.current else " (working tree)")
     logs = Path(tempfile.mkdtemp(prefix="panda-bench-versus-"))
     best: dict[tuple[str, str], WrkResult] = {}
     with ExitStack() as stack:
         tree = stack.enter_context(build_at(args.baseline))
         python = str(tree / ".venv" / "bin" / "python")
         old_dsn = stack.enter_context(scratch_database("panda_bench_versus_baseline", python, tree))
-        new_dsn = stack.enter_context(scratch_database("panda_bench_versus_current"))
+        new_tree, new_python = ROOT, sys.executable
+        if args.current:
+            new_tree = stack.enter_context(build_at(args.current))
+            new_python = str(new_tree / ".venv" / "bin" / "python")
+        new_dsn = stack.enter_context(scratch_database("panda_bench_versus_current", new_python, new_tree))
         ports = free_port(), free_port(), free_port()
         ceiling_argv = [sys.executable, "-m", "uvicorn", "bench.ceiling:app", "--port", str(ports[2])]
         ceiling_argv += ["--log-level", "warning", "--no-access-log"]
@@ -114,7 +123,9 @@ def main() -> None:
                 server(api_argv(tree, python, ports[0]), panda_env(old_dsn, ports[0]), ports[0], old_log, tree)
             ),
             "current": stack.enter_context(
-                server([sys.executable, "-m", "panda.cli", "api"], panda_env(new_dsn, ports[1]), ports[1], new_log)
+                server(
+                    api_argv(new_tree, new_python, ports[1]), panda_env(new_dsn, ports[1]), ports[1], new_log, new_tree
+                )
             ),
             "ceiling": stack.enter_context(
                 server(ceiling_argv, {"CEILING_DSN": new_dsn}, ports[2], logs / "ceiling.log")

@@ -190,3 +190,37 @@ async def test_a_csv_file_with_stray_quotes_imports_as_pythons_csv_reads_it(clie
 
     assert (job["status"], job["imported"]) == ("succeeded", 1)
     assert (await client.get("/patients/9434765919")).json()["name"] == 'Ann "Nan Lee'
+
+
+@FAST
+@given(
+    lines=st.lists(st.text(alphabet="ab,é \x00", max_size=12), max_size=30),
+    line_end=st.sampled_from(["\n", "\r\n"]),
+    ending=st.sampled_from(["\n", "\r\n", ""]),
+    odd=st.sampled_from(["", '"', "\r", "\r\n"]),
+    rows_per_chunk=st.integers(1, 7),
+    limit=st.integers(8, 40),
+)
+def test_a_plain_chunk_read_at_once_gives_the_rows_the_record_walk_gives(
+    tmp_path_factory: pytest.TempPathFactory,
+    lines: list[str],
+    line_end: str,
+    ending: str,
+    odd: str,
+    rows_per_chunk: int,
+    limit: int,
+) -> None:
+    # readers._plain_csv_records (no quote, no lone CR: split on line ends) against the record walk.
+    text = "a,b,c" + line_end + line_end.join(lines) + ending
+    if odd and lines:
+        text = text.replace(",", odd + ",", 1)  # a quote or CR somewhere: the walk reads that chunk
+    if _ends_inside_quotes(text):
+        return
+    path = tmp_path_factory.mktemp("plain") / "rows.csv"
+    path.write_bytes(text.encode())
+    with patch.object(records_module, "MAX_ROW_BYTES", limit), patch("domain.jobs.readers.MAX_ROW_BYTES", limit):
+        spans = plan_spans(path, Format.CSV, rows_per_chunk)
+        at_once = [read_span(path, Format.CSV, span) for span in spans]
+        with patch("domain.jobs.readers.PLAIN_SPAN_BYTES", -1):
+            walked = [read_span(path, Format.CSV, span) for span in spans]
+    assert at_once == walked
