@@ -14,6 +14,7 @@ from pathlib import Path
 HERE = Path(__file__).parent
 BENCHMARKS = (
     ("API hot paths beside the bare ceiling", ["bench.api"]),
+    ("Server CPU per request", ["bench.api_cpu"]),
     ("API against an earlier build", ["bench.api_versus", "--baseline", "55875cf^"]),
     ("Throughput and p99 against concurrency", ["bench.concurrency"]),
     ("Reminders through the outbox channel", ["bench.reminders"]),
