@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import tempfile
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import httpx
@@ -62,6 +63,24 @@ def scenario_env(script: str, path: str, prefix: int, numbers: list[str], ids: l
     return env
 
 
+def alternating(rounds: int, labels: Iterable[str]) -> Iterator[tuple[int, str, str, str, str]]:
+    """(run number, scenario, path, wrk script, server label) in benchmark order: each scenario's
+    rounds alternate the servers, so that background noise hits them alike."""
+    run = 0
+    for name, path, script, *_ in SCENARIOS:
+        for _round in range(rounds):
+            for label in labels:
+                run += 1
+                yield run, name, path, script, label
+
+
+def keep_fastest(best: dict[tuple[str, str], WrkResult], key: tuple[str, str], result: WrkResult) -> None:
+    """Keep ``result`` under ``key`` if it served more requests per second than the one kept."""
+    kept = best.get(key)
+    if kept is None or result.requests_per_second > kept.requests_per_second:
+        best[key] = result
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--duration", type=int, default=10, help="seconds per wrk run")
@@ -72,18 +91,11 @@ def main() -> None:
     best: dict[tuple[str, str], WrkResult] = {}
     with panda_twice_and_ceiling("panda_bench_api", logs) as (off, on, ceiling, authorization):
         numbers, ids = seed(off)
-        prefix = 0
-        servers = (("auth on", on, authorization), ("auth off", off, ""), ("ceiling", ceiling, ""))
-        for name, path, script, _on, _off in SCENARIOS:
-            # Alternate the servers so that background noise hits them alike.
-            for _round in range(args.rounds):
-                for label, base, auth in servers:
-                    prefix += 1
-                    env = {**scenario_env(script, path, prefix, numbers, ids), "BENCH_AUTH": auth}
-                    result = wrk(base + path, script, args.connections, args.duration, env)
-                    kept = best.get((name, label))
-                    if kept is None or result.requests_per_second > kept.requests_per_second:
-                        best[(name, label)] = result
+        servers = {"auth on": (on, authorization), "auth off": (off, ""), "ceiling": (ceiling, "")}
+        for prefix, name, path, script, label in alternating(args.rounds, servers):
+            base, auth = servers[label]
+            env = {**scenario_env(script, path, prefix, numbers, ids), "BENCH_AUTH": auth}
+            keep_fastest(best, (name, label), wrk(base + path, script, args.connections, args.duration, env))
     print(
         f"\nAPI benchmark: one process each, wrk -t2 -c{args.connections} -d{args.duration}s, "
         f"best of {args.rounds} alternating runs, PostgreSQL; both PANDAs audit every request\n"

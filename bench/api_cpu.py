@@ -16,7 +16,7 @@ import os
 import tempfile
 from pathlib import Path
 
-from bench.api import SCENARIOS, scenario_env, seed
+from bench.api import SCENARIOS, alternating, scenario_env, seed
 from bench.api_profile import _server_pid
 from bench.harness import panda_twice_and_ceiling, wrk
 
@@ -48,15 +48,12 @@ def main() -> None:
     best: dict[tuple[str, str], float] = {}
     with panda_twice_and_ceiling("panda_bench_cpu", logs) as (off, on, ceiling, authorization):
         numbers, ids = seed(off)
-        prefix = 0
-        servers = (("auth on", on, authorization), ("auth off", off, ""), ("ceiling", ceiling, ""))
-        for name, path, script, _on, _off in SCENARIOS:
-            for _round in range(args.rounds):
-                for label, base, auth in servers:
-                    prefix += 1
-                    env = {**scenario_env(script, path, prefix, numbers, ids), "BENCH_AUTH": auth}
-                    micros = cpu_per_request(base, path, script, env, args)
-                    best[(name, label)] = min(micros, best.get((name, label), micros))
+        servers = {"auth on": (on, authorization), "auth off": (off, ""), "ceiling": (ceiling, "")}
+        for prefix, name, path, script, label in alternating(args.rounds, servers):
+            base, auth = servers[label]
+            env = {**scenario_env(script, path, prefix, numbers, ids), "BENCH_AUTH": auth}
+            micros = cpu_per_request(base, path, script, env, args)
+            best[(name, label)] = min(micros, best.get((name, label), micros))
     print(f"\nServer CPU per request (µs), wrk -c{args.connections} -d{args.duration}s, lowest of {args.rounds}\n")
     print("| endpoint | auth on µs | auth off µs | ceiling µs | ceiling/auth on | ceiling/auth off |")
     print("|---|---:|---:|---:|---:|---:|")

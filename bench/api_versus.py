@@ -24,7 +24,7 @@ from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
-from bench.api import SCENARIOS, scenario_env, seed
+from bench.api import SCENARIOS, alternating, keep_fastest, scenario_env, seed
 from bench.harness import ROOT, WrkResult, free_port, scratch_database, server, wrk
 
 LABELS = ("baseline", "current", "ceiling")
@@ -133,17 +133,9 @@ def main() -> None:
         }
         seeded = {"baseline": seed(bases["baseline"]), "current": seed(bases["current"])}
         seeded["ceiling"] = seeded["current"]  # the ceiling reads the current build's database
-        prefix = 0
-        for name, path, script, *_ in SCENARIOS:
-            # Alternate the servers so that background noise hits them alike.
-            for _round in range(args.rounds):
-                for label in LABELS:
-                    prefix += 1
-                    env = scenario_env(script, path, prefix, *seeded[label])
-                    result = wrk(bases[label] + path, script, args.connections, args.duration, env)
-                    kept = best.get((name, label))
-                    if kept is None or result.requests_per_second > kept.requests_per_second:
-                        best[(name, label)] = result
+        for prefix, name, path, script, label in alternating(args.rounds, LABELS):
+            env = scenario_env(script, path, prefix, *seeded[label])
+            keep_fastest(best, (name, label), wrk(bases[label] + path, script, args.connections, args.duration, env))
     print(
         f"\nAPI against an earlier build: baseline {args.baseline} ({old_rev}), current {new_rev};"
         f" one process each, auth off, wrk -t2 -c{args.connections} -d{args.duration}s, "
