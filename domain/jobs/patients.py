@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from operator import itemgetter
 from typing import Any, cast
 
 from sqlalchemy import Table, bindparam, insert
@@ -95,13 +96,15 @@ async def settle(
 async def _insert(sql: SqlRunner, valid: Sequence[dict[str, Any]]) -> int:
     now = utcnow()
     if takes_arrays(sql.dialect):
-        columns: list[list[Any]] = [[] for _ in COLUMNS]
         # Sorted (stable, so the file's first of equal numbers stays first): concurrent chunks then
         # take their row locks in the same order and cannot deadlock on numbers they share.
-        for values in sorted(valid, key=lambda values: values["nhs_number"]):
-            row = {**values, "name_search": search_key(values["name"])}
-            for column, name in zip(columns, COLUMNS, strict=True):
-                column.append(row[name])
+        ordered = sorted(valid, key=itemgetter("nhs_number"))
+        columns = [
+            [search_key(values["name"]) for values in ordered]
+            if name == "name_search"
+            else [values[name] for values in ordered]
+            for name in COLUMNS
+        ]
         status = await (await driver(sql)).execute(INSERT_PATIENTS_PG, *columns, now)
         return int(status.rsplit(" ", 1)[-1])
     taken = await existing(sql, PATIENT.c.nhs_number, (values["nhs_number"] for values in valid))

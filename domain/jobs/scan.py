@@ -47,7 +47,8 @@ def plan_spans(upload: Path, fmt: Format, rows_per_chunk: int) -> list[Span]:
         return list(_split(rows_path(upload, fmt), 0, rows_per_chunk, csv_quotes=False))
     if fmt is Format.CSV:
         _columns, body_start = read_csv_header(upload)
-        return list(_split(upload, body_start, rows_per_chunk, csv_quotes=True))
+        plain = _split_plain_csv(upload, body_start, rows_per_chunk)
+        return plain if plain is not None else list(_split(upload, body_start, rows_per_chunk, csv_quotes=True))
     return list(_split(upload, start, rows_per_chunk, csv_quotes=False))
 
 
@@ -84,6 +85,47 @@ def _split(path: Path, start: int, rows_per_chunk: int, csv_quotes: bool) -> Ite
                 chunk_start, first_row, rows = end, first_row + rows, 0
     if rows:
         yield Span(chunk_start, end, first_row, rows)
+
+
+def _split_plain_csv(path: Path, start: int, rows_per_chunk: int) -> list[Span] | None:
+    """:func:`_split` for a plain CSV body (no quote, no CR but in a CRLF), or None for any other.
+
+    Such a body's records are its lines, so they are counted block by block at C speed instead
+    of walked record by record (held equal to the walk by a differential Hypothesis test). A
+    line longer than a block is counted, not kept: memory stays at a block.
+    """
+    spans: list[Span] = []
+    chunk_start, first_row, rows = start, 1, 0
+    offset = start  # where the next line begins
+    carry, carried = b"", 0  # the unfinished line's kept start, and how many of its bytes were dropped
+    with path.open("rb") as file:
+        file.seek(start)
+        while block := file.read(BLOCK_BYTES):
+            data = carry + block
+            cut = data.rfind(b"\n") + 1
+            complete, carry = data[:cut], data[cut:]
+            if b'"' in data or complete.count(b"\r") != complete.count(b"\r\n") or b"\r" in carry[:-1]:
+                return None
+            for line in complete.split(b"\n")[:-1]:
+                offset += carried + len(line) + 1
+                # A line of line ends only is blank, as the walk has it; no row.
+                if carried or (line and line != b"\r"):
+                    rows += 1
+                    if rows == rows_per_chunk:
+                        spans.append(Span(chunk_start, offset, first_row, rows))
+                        chunk_start, first_row, rows = offset, first_row + rows, 0
+                carried = 0
+            if len(carry) > 2:  # not blank whatever follows: keep its last byte (a CR of a CRLF)
+                carried += len(carry) - 1
+                carry = carry[-1:]
+    if b"\r" in carry:
+        return None  # the last line ends in a lone CR
+    if carried or carry:
+        offset += carried + len(carry)
+        rows += 1
+    if rows:
+        spans.append(Span(chunk_start, offset, first_row, rows))
+    return spans
 
 
 def read_csv_header(path: Path) -> tuple[list[str], int]:

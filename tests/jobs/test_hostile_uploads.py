@@ -16,6 +16,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from domain.jobs import records as records_module
+from domain.jobs import scan as scan_module
 from domain.jobs.formats import Format, UnreadableFile
 from domain.jobs.json_array import SurrogateWatch
 from domain.jobs.readers import read_span
@@ -224,3 +225,26 @@ def test_a_plain_chunk_read_at_once_gives_the_rows_the_record_walk_gives(
         with patch("domain.jobs.readers.PLAIN_SPAN_BYTES", -1):
             walked = [read_span(path, Format.CSV, span) for span in spans]
     assert at_once == walked
+
+
+@FAST
+@given(
+    body=st.text(alphabet='ab, é\r\n"', max_size=60),
+    rows_per_chunk=st.integers(1, 7),
+    block=st.sampled_from([1, 2, 3, 5, 4096]),
+)
+def test_a_plain_csv_body_is_split_as_the_record_walk_splits_it(
+    tmp_path_factory: pytest.TempPathFactory, body: str, rows_per_chunk: int, block: int
+) -> None:
+    # scan._split_plain_csv (lines counted block by block) against the walk, record by record.
+    if _ends_inside_quotes(body):
+        return
+    path = tmp_path_factory.mktemp("scan") / "rows.csv"
+    path.write_bytes(b"h\n" + body.encode())
+    with patch.object(scan_module, "BLOCK_BYTES", block):
+        counted = scan_module._split_plain_csv(path, 2, rows_per_chunk)
+        walked = list(scan_module._split(path, 2, rows_per_chunk, csv_quotes=True))
+    plain = '"' not in body and body.count("\r") == body.count("\r\n")
+    assert (counted is not None) == plain
+    if counted is not None:
+        assert counted == walked
