@@ -16,7 +16,7 @@ import msgspec
 
 from domain.errors import FieldError
 from domain.jobs.formats import Format, UnreadableFile
-from domain.jobs.records import MAX_ROW_BYTES, records
+from domain.jobs.records import MAX_ROW_BYTES, is_blank_line, is_plain_csv, records
 from domain.jobs.scan import Span, read_csv_header, rows_path
 from domain.json_text import MALFORMED_JSON_ERRORS
 
@@ -63,7 +63,7 @@ def _plain_csv_records(file: BinaryIO, span: Span) -> list[bytes | None] | None:
         return None
     file.seek(span.start_byte)
     data = file.read(span.end_byte - span.start_byte)
-    if b'"' in data or data.count(b"\r") != data.count(b"\r\n"):
+    if not is_plain_csv(data):
         return None
     lines = data.split(b"\n")
     last = lines.pop()  # empty when the chunk ends with a line end
@@ -72,7 +72,7 @@ def _plain_csv_records(file: BinaryIO, span: Span) -> list[bytes | None] | None:
     found: list[bytes | None] = [
         (line[:-1] if line.endswith(b"\r") else line) if len(line) < MAX_ROW_BYTES else None
         for line in lines
-        if line and line != b"\r"
+        if not is_blank_line(line)
     ]
     if last:
         found.append(last if len(last) <= MAX_ROW_BYTES else None)

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from domain.jobs.formats import Format, UnreadableFile
 from domain.jobs.json_array import json_array_to_ndjson
-from domain.jobs.records import records
+from domain.jobs.records import is_blank_line, is_plain_csv, records
 
 BLOCK_BYTES = 1 << 20
 BOM = codecs.BOM_UTF8
@@ -104,12 +104,12 @@ def _split_plain_csv(path: Path, start: int, rows_per_chunk: int) -> list[Span] 
             data = carry + block
             cut = data.rfind(b"\n") + 1
             complete, carry = data[:cut], data[cut:]
-            if b'"' in data or complete.count(b"\r") != complete.count(b"\r\n") or b"\r" in carry[:-1]:
+            if not is_plain_csv(complete) or b'"' in carry or b"\r" in carry[:-1]:
                 return None
             for line in complete.split(b"\n")[:-1]:
                 offset += carried + len(line) + 1
                 # A line of line ends only is blank, as the walk has it; no row.
-                if carried or (line and line != b"\r"):
+                if carried or not is_blank_line(line):
                     rows += 1
                     if rows == rows_per_chunk:
                         spans.append(Span(chunk_start, offset, first_row, rows))
