@@ -38,7 +38,7 @@ from api.params import JsonBodyRequest
 from api.problems import problem_details_plugin
 from domain.config import Settings, get_settings
 from domain.db import make_db_config
-from domain.logs import log_processors, stdlib_logging_dict
+from domain.logs import access_log_writer, log_processors, stdlib_logging_dict
 
 
 def freeze_startup_objects() -> None:
@@ -122,7 +122,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     app_state["app"] = app
     session_key = db_config.session_scope_key if settings.is_sqlite else None
     audited = audit_events(open_sql, session_key)(correct_allow_header(app, app.asgi_handler))
-    app.asgi_handler = request_id_middleware(audited)
+    app.asgi_handler = request_id_middleware(audited, access_log_writer(settings))
     return app
 
 

@@ -14,15 +14,13 @@ from __future__ import annotations
 import time
 from typing import Any
 
-import structlog
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
+from domain.logs import AccessLogWriter
 from domain.random_ids import random_hex_id
 
-log = structlog.get_logger("panda.access")
 
-
-def request_id_middleware(app: ASGIApp) -> ASGIApp:
+def request_id_middleware(app: ASGIApp, access_log: AccessLogWriter) -> ASGIApp:
     """Give every request an id of PANDA's own and log it when done."""
 
     async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
@@ -46,13 +44,14 @@ def request_id_middleware(app: ASGIApp) -> ASGIApp:
         try:
             await app(scope, receive, send_with_id)
         finally:
-            log.info(
-                "request",
-                request_id=request_id,
-                method=scope.get("method"),
-                route=_route_template(scope),
-                status=status,
-                duration_ms=round((time.perf_counter() - started) * 1000, 2),
+            access_log(
+                {
+                    "request_id": request_id,
+                    "method": scope.get("method"),
+                    "route": _route_template(scope),
+                    "status": status,
+                    "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+                }
             )
 
     return middleware

@@ -63,11 +63,18 @@ def scenario_env(script: str, path: str, prefix: int, numbers: list[str], ids: l
     return env
 
 
-def alternating(rounds: int, labels: Iterable[str]) -> Iterator[tuple[int, str, str, str, str]]:
+def alternating(
+    rounds: int, labels: Iterable[str], only: str | None = None
+) -> Iterator[tuple[int, str, str, str, str]]:
     """(run number, scenario, path, wrk script, server label) in benchmark order: each scenario's
-    rounds alternate the servers, so that background noise hits them alike."""
+    rounds alternate the servers, so that background noise hits them alike. ``only`` keeps the
+    scenarios whose name contains it (the run numbers, which seed the wrk scripts, stay the same)."""
+    labels = list(labels)
     run = 0
     for name, path, script, *_ in SCENARIOS:
+        if only is not None and only not in name:
+            run += rounds * len(labels)
+            continue
         for _round in range(rounds):
             for label in labels:
                 run += 1

@@ -32,6 +32,8 @@ def parse_aware_datetime(raw: Any, *, rule: str = "time") -> dt.datetime:
 
 def to_utc_iso(value: dt.datetime) -> str:
     """Render an instant as ISO 8601 in UTC with an explicit ``+00:00``."""
+    if value.tzinfo is dt.UTC:  # what the drivers hand back: no conversion (it runs per field per row)
+        return value.isoformat()
     if value.tzinfo is None:
         value = value.replace(tzinfo=dt.UTC)
     return value.astimezone(dt.UTC).isoformat()

@@ -86,6 +86,41 @@ def _oversized_heads_get_414_or_431(port: int) -> None:
     assert _status(_exchange(port, request + fine + b"\r\n")) == 200
 
 
+def _read_response(connection: socket.socket) -> bytes:
+    """One whole response (head and its ``content-length`` of body) from a kept-alive connection."""
+    received = b""
+    while b"\r\n\r\n" not in received:
+        chunk = connection.recv(65536)
+        assert chunk, "the server closed a connection that was in use"
+        received += chunk
+    head, _, body = received.partition(b"\r\n\r\n")
+    lines = head.lower().split(b"\r\n")
+    length = next(int(line.split(b":")[1]) for line in lines if line.startswith(b"content-length:"))
+    while len(body) < length:
+        chunk = connection.recv(65536)
+        assert chunk, "the server closed a connection that was in use"
+        body += chunk
+    assert len(body) == length, "nothing was sent after this response"
+    return head
+
+
+def _deadline_runs_from_each_request(port: int) -> None:
+    """A connection busy for longer than the deadline is not cut: the deadline runs from each
+    request's first byte. Its next head, sent half, gets 408 at that head's deadline."""
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as connection:
+        busy_since = time.monotonic()
+        while time.monotonic() - busy_since < HEADER_TIMEOUT * 1.5:
+            connection.sendall(b"GET /health HTTP/1.1\r\nHost: panda.test\r\n\r\n")
+            assert _status(_read_response(connection)) == 200
+            time.sleep(0.4)
+        connection.sendall(HALF_SENT)
+        half_sent = time.monotonic()
+        answer = _read_to_end(connection, timeout=HEADER_TIMEOUT + 3)
+        waited = time.monotonic() - half_sent
+    assert _status(answer) == 408
+    assert HEADER_TIMEOUT - 0.3 < waited < HEADER_TIMEOUT + 1.5, waited
+
+
 def _hang_up(connection: socket.socket) -> None:
     """Close our side and wait until the server has dropped the connection too."""
     connection.shutdown(socket.SHUT_WR)
@@ -101,6 +136,7 @@ async def test_slow_idle_and_oversized_clients_cannot_exhaust_a_real_server(sett
     with live_api(settings, processes=1) as base_url:
         port = _port(base_url)
         _oversized_heads_get_414_or_431(port)
+        _deadline_runs_from_each_request(port)
 
         idle = [_open(port, b"" if i < SILENT_CLIENTS else HALF_SENT) for i in range(IDLE_CLIENTS)]
         opened = time.monotonic()
