@@ -185,11 +185,12 @@ def access_log_writer(settings: Settings) -> AccessLogWriter:
     if settings.log_format != "json" or logging.getLevelName(settings.log_level.upper()) > logging.INFO:
         return lambda fields: logger.info("request", **fields)
 
+    stream = sys.stderr  # bound now, as structlog's logger factory binds it
+
     def write(fields: dict[str, Any]) -> None:
         fields["event"] = "request"
         fields["level"] = "info"
         fields["timestamp"] = dt.datetime.now(dt.UTC).isoformat().replace("+00:00", "Z")
-        stream = sys.stderr  # looked up per line, as a redirected stderr must be honoured
         stream.write(_JSON.encode(fields).decode() + "\n")
         stream.flush()
 

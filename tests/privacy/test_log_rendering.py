@@ -6,6 +6,7 @@ error text can quote the row it refused. Neither text may reach the line.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import logging
@@ -15,7 +16,7 @@ import pytest
 import structlog
 
 from domain.config import Settings
-from domain.logs import configure_logging
+from domain.logs import AccessLogWriter, access_log_writer, configure_logging
 
 EMAIL = "render.probe@privacy-probe.example"
 
@@ -84,3 +85,30 @@ def test_structlog_events_lose_exception_texts(stderr: io.StringIO) -> None:
     first, second = (json.loads(line) for line in stderr.getvalue().splitlines())
     assert (first["error"], first["causes"]) == ("RefusedRow", ["KeyError"])
     assert second["error"] == "RefusedRow" and "exception" not in second
+
+
+def _access_line_writer(stderr: io.StringIO, log_format: str, log_level: str) -> AccessLogWriter:
+    """The API's access-log writer, configured as the API configures it, writing into ``stderr``."""
+    settings = Settings(_env_file=None, log_format=log_format, log_level=log_level)  # type: ignore[call-arg]
+    with contextlib.redirect_stderr(stderr):  # pytest puts its own stderr back during the test
+        configure_logging(settings)
+        return access_log_writer(settings)
+
+
+def test_the_access_line_is_the_line_structlog_would_write(stderr: io.StringIO) -> None:
+    # The API writes its per-request line directly (it is the hot path); it must read as the same
+    # JSON line structlog's chain writes, so that log shippers see one shape.
+    fields = {"request_id": "0" * 32, "method": "GET", "route": "/patients/{nhs_number:str}", "status": 200}
+    _access_line_writer(stderr, "json", "INFO")(dict(fields))
+    structlog.get_logger("panda.access").info("request", **fields)
+    direct, chained = (json.loads(line) for line in stderr.getvalue().splitlines())
+    assert direct.keys() == chained.keys() and direct.pop("timestamp")[:16] == chained.pop("timestamp")[:16]
+    assert direct == chained == {**fields, "event": "request", "level": "info"}
+
+
+def test_the_access_line_honours_the_level_and_the_console_format(stderr: io.StringIO) -> None:
+    fields = {"request_id": "1" * 32, "method": "GET", "route": "unmatched", "status": 404}
+    _access_line_writer(stderr, "json", "WARNING")(dict(fields))
+    assert stderr.getvalue() == ""
+    _access_line_writer(stderr, "console", "INFO")(dict(fields))
+    assert "request" in stderr.getvalue() and "1" * 32 in stderr.getvalue() and not stderr.getvalue().startswith("{")
