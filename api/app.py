@@ -30,7 +30,7 @@ from api.controllers.patients import PatientController
 from api.controllers.reminders import ReminderController
 from api.controllers.schedules import ScheduleController, UnavailabilityController
 from api.controllers.slots import SlotController
-from api.dependencies import app_sql_opener, driver_pool_lifespan, sql_provider
+from api.dependencies import app_sql_opener, driver_pool_lifespan, provide_sql, request_sql
 from api.guards import single_valued_query
 from api.middleware import request_id_middleware
 from api.openapi import docs_assets_router, docs_render_plugins, document_inputs, document_problems
@@ -97,7 +97,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         before_request=single_valued_query,  # controllers with their own hook call it too
         dependencies={
             "settings": Provide(lambda: settings, use_cache=True, sync_to_thread=False),
-            "sql": sql_provider(settings),
+            "sql": provide_sql,
             "audit": Provide(provide_audit, sync_to_thread=False),  # no I/O: no thread, no coroutine
         },
         middleware=[authentication(authenticator)],
@@ -115,7 +115,10 @@ def create_app(settings: Settings | None = None) -> Litestar:
         request_class=JsonBodyRequest,  # every malformed JSON body is a 400
         debug=False,
     )
-    app.state.reminder_policy = settings.reminder_policy  # read by the appointment services' provider
+    # Read by the providers in api/dependencies.py.
+    app.state.request_sql = request_sql(settings, db_config)
+    app.state.reminder_policy = settings.reminder_policy
+    app.state.slot_hold_seconds = settings.slot_hold_seconds
     document_problems(app, guarded=settings.auth_enabled)
     document_inputs(app)
     # Outside the router, so unknown routes and methods get a request id and an access-log line too.

@@ -2,7 +2,8 @@
 
 On PostgreSQL the runner is a raw asyncpg connection from the API's pool (the hot paths'
 benchmark showed the ORM session costing most of the throughput); on SQLite it is the
-request's SQLAlchemy session, committed by advanced-alchemy's autocommit handler.
+request's SQLAlchemy session, committed by advanced-alchemy's autocommit handler. Which one is
+chosen once, by ``create_app`` (``app.state.request_sql``); each service's provider opens it.
 
 A connection is awaited at most ``DB_ACQUIRE_TIMEOUT_SECONDS`` (asyncpg's ``acquire`` timeout
 here, the engine's ``pool_timeout`` for sessions): past it the request is a 503, never a hang.
@@ -14,15 +15,17 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from typing import Any
+from typing import Any, Protocol
 
 import asyncpg
+from advanced_alchemy.extensions.litestar import SQLAlchemyAsyncConfig
 from litestar import Litestar, Request
 from litestar.di import NamedDependency, Provide
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from api.audit import trail_of
+from domain.audit.events import AuditTrail
 from domain.config import Settings
 from domain.jobs.service import JobService
 from domain.services.analytics import AnalyticsService
@@ -49,6 +52,9 @@ def driver_pool_lifespan(settings: Settings):  # type: ignore[no-untyped-def]
             max_size=settings.db_pool_size * 2,
             reset=_rollback_if_in_transaction,
             timeout=settings.db_acquire_timeout_seconds,
+            # No idle-connection expiry: it arms and cancels a timer on every release (7 µs a
+            # request); the pool stays at the size its busiest moment needed, at most max_size.
+            max_inactive_connection_lifetime=0,
         )
         app.state.driver_pool = pool
         try:
@@ -67,32 +73,73 @@ async def _rollback_if_in_transaction(connection: asyncpg.Connection) -> None:
         await connection.execute("ROLLBACK")
 
 
-async def provide_session_runner(db_session: NamedDependency[AsyncSession]) -> SqlRunner:
-    """The request's SQLAlchemy session (SQLite): one transaction, committed on success."""
-    return SessionRunner(db_session)
+class RequestSql(Protocol):
+    """Opens the request's SQL runner for as long as the dependency holding it lives."""
+
+    def __call__(self, request: Request[Any, Any, Any]) -> AbstractAsyncContextManager[SqlRunner]: ...
 
 
-def sql_provider(settings: Settings) -> Provide:
-    """The runner provider that suits the configured database.
+class _PooledConnection:
+    """The request's asyncpg connection from the API's pool (PostgreSQL); use cases open their
+    own transactions. A class, not a generator-based context manager: it runs per request."""
 
-    The hot paths' providers depend on this one and on the request alone: each further
-    dependency costs a signature check per request, and two at one level a task group.
-    """
-    if settings.is_sqlite:
-        return Provide(provide_session_runner)
-    timeout = settings.db_acquire_timeout_seconds
+    __slots__ = ("_connection", "_pool", "_timeout")
 
-    # ``request``, not ``state``: Litestar builds a new ``State`` from the app's for every
-    # dependency that asks for one, which cost 11 µs a request (``request`` costs 4).
-    async def provide_driver_runner(request: Request[Any, Any, Any]) -> AsyncIterator[SqlRunner]:
-        """A pooled asyncpg connection for this request; use cases open their own transactions."""
-        pool = request.app.state.driver_pool
+    def __init__(self, pool: asyncpg.Pool, timeout: float) -> None:
+        self._pool, self._timeout = pool, timeout
+
+    async def __aenter__(self) -> SqlRunner:
+        pool = self._pool
         # An idle live connection is handed out at once (the pool's queue prefers live ones), so
         # the deadline, whose timer costs every request, is armed only when one must be waited for.
-        async with pool.acquire(timeout=None if pool.get_idle_size() else timeout) as connection:
-            yield AsyncpgRunner(connection)
+        self._connection = await pool.acquire(timeout=None if pool.get_idle_size() else self._timeout)
+        return AsyncpgRunner(self._connection)
 
-    return Provide(provide_driver_runner)
+    async def __aexit__(self, *_exc: object) -> None:
+        await self._pool.release(self._connection)
+
+
+class _RequestSession:
+    """The request's SQLAlchemy session (SQLite): advanced-alchemy's autocommit handler commits
+    it when the response starts (or rolls it back on an error status) and closes it."""
+
+    __slots__ = ("_config", "_request")
+
+    def __init__(self, config: SQLAlchemyAsyncConfig, request: Request[Any, Any, Any]) -> None:
+        self._config, self._request = config, request
+
+    async def __aenter__(self) -> SqlRunner:
+        return SessionRunner(self._config.provide_session(self._request.app.state, self._request.scope))
+
+    async def __aexit__(self, *_exc: object) -> None:
+        return None
+
+
+def request_sql(settings: Settings, db_config: SQLAlchemyAsyncConfig) -> RequestSql:
+    """How a request's runner is opened on the configured database (``app.state.request_sql``).
+
+    A connection is awaited at most ``DB_ACQUIRE_TIMEOUT_SECONDS``: past it, a 503.
+    """
+    if settings.is_sqlite:
+        return lambda request: _RequestSession(db_config, request)
+    timeout = settings.db_acquire_timeout_seconds
+    return lambda request: _PooledConnection(request.app.state.driver_pool, timeout)
+
+
+def on_request_sql(build: Callable[[SqlRunner, Request[Any, Any, Any]], Any], doc: str) -> Provide:
+    """Provide ``build(sql, request)``: a service on the request's own runner.
+
+    One provider per service, taking the request alone, is what this costs least: each further
+    dependency level cost 6 µs a request, and a dependency asking for ``state`` 11 µs (Litestar
+    copies the app's state for it). A handler therefore takes one SQL service, never two.
+    """
+
+    async def provide(request: Request[Any, Any, Any]) -> AsyncIterator[Any]:
+        async with request.app.state.request_sql(request) as sql:
+            yield build(sql, request)
+
+    provide.__doc__ = doc
+    return Provide(provide)
 
 
 SqlOpener = Callable[[], AbstractAsyncContextManager[SqlRunner]]
@@ -127,53 +174,31 @@ def opener_provider(settings: Settings) -> Provide:
     return Provide(provide_session_opener if settings.is_sqlite else provide_driver_opener)
 
 
-def on_request_sql(factory: Callable[[Any], Any], doc: str) -> Provide:
-    """Provide ``factory(sql)``: a service on this request's connection (see ``sql_provider``)."""
-
-    # ``Any``: Litestar checks a dependency's value with isinstance, which a plain Protocol refuses.
-    async def provide(sql: NamedDependency[Any]) -> Any:
-        return factory(sql)
-
-    provide.__doc__ = doc
-    return Provide(provide)
+def _audit_trail(request: Request[Any, Any, Any]) -> AuditTrail | None:
+    return trail_of(request.scope)
 
 
-def audited_on_request_sql(factory: Callable[[Any, Any], Any], doc: str) -> Provide:
-    """Provide ``factory(sql, audit)``: a service on this request's connection, recording its audit event."""
-
-    async def provide(sql: NamedDependency[Any], request: Request[Any, Any, Any]) -> Any:
-        return factory(sql, trail_of(request.scope))
-
-    provide.__doc__ = doc
-    return Provide(provide)
-
-
-provide_patients = audited_on_request_sql(lambda sql, audit: PatientService(sql=sql, audit=audit), "Patient use cases.")
-provide_clinicians = on_request_sql(clinician_directory, "The clinician directory.")
-provide_departments = on_request_sql(department_directory, "The department directory.")
-provide_analytics = on_request_sql(AnalyticsService, "Missed-appointment analytics.")
-provide_fhir = audited_on_request_sql(FhirService, "FHIR views.")
-provide_jobs = on_request_sql(JobService, "Job use cases.")
-provide_schedules = on_request_sql(ScheduleService, "Schedule use cases.")
-provide_unavailability = on_request_sql(UnavailabilityService, "Unavailability use cases.")
-
-
-async def _slots(sql: NamedDependency[Any], settings: NamedDependency[Settings]) -> SlotService:
-    """Slot search and holds on this request's connection, holding for ``SLOT_HOLD_SECONDS``."""
-    return SlotService(sql, settings.slot_hold_seconds)
-
-
-provide_slots = Provide(_slots)
-
-
-async def _appointments(sql: NamedDependency[Any], request: Request[Any, Any, Any]) -> AppointmentService:
-    """Appointment use cases on this request's connection, with the configured reminders
-    (``app.state.reminder_policy``, set by ``create_app``)."""
-    policy = request.app.state.reminder_policy
-    return AppointmentService(sql=sql, reminders=policy, audit=trail_of(request.scope))
-
-
-provide_appointments = Provide(_appointments)
+provide_sql = on_request_sql(lambda sql, _request: sql, "The request's SQL runner.")
+provide_patients = on_request_sql(
+    lambda sql, request: PatientService(sql=sql, audit=_audit_trail(request)), "Patient use cases."
+)
+provide_appointments = on_request_sql(
+    lambda sql, request: AppointmentService(
+        sql=sql, reminders=request.app.state.reminder_policy, audit=_audit_trail(request)
+    ),
+    "Appointment use cases, with the configured reminders (``app.state.reminder_policy``).",
+)
+provide_clinicians = on_request_sql(lambda sql, _request: clinician_directory(sql), "The clinician directory.")
+provide_departments = on_request_sql(lambda sql, _request: department_directory(sql), "The department directory.")
+provide_analytics = on_request_sql(lambda sql, _request: AnalyticsService(sql), "Missed-appointment analytics.")
+provide_fhir = on_request_sql(lambda sql, request: FhirService(sql, _audit_trail(request)), "FHIR views.")
+provide_jobs = on_request_sql(lambda sql, _request: JobService(sql), "Job use cases.")
+provide_schedules = on_request_sql(lambda sql, _request: ScheduleService(sql), "Schedule use cases.")
+provide_unavailability = on_request_sql(lambda sql, _request: UnavailabilityService(sql), "Unavailability use cases.")
+provide_slots = on_request_sql(
+    lambda sql, request: SlotService(sql, request.app.state.slot_hold_seconds),
+    "Slot search and holds, holding for ``SLOT_HOLD_SECONDS`` (``app.state.slot_hold_seconds``).",
+)
 
 
 async def provide_reminders(db_session: NamedDependency[AsyncSession]) -> ReminderService:

@@ -20,7 +20,6 @@ from domain.audit.events import Action, ResourceType
 from domain.auth.access import Access
 from domain.inputs import PatientCreate, PatientUpdate
 from domain.schemas import AppointmentView, Page, PatientView
-from domain.services.appointment_queries import AppointmentFilter
 from domain.services.appointments import AppointmentService
 from domain.services.patients import PatientService
 
@@ -87,12 +86,10 @@ class PatientController(Controller):
     )
     async def list_patient_appointments(
         self,
-        patients: NamedDependency[PatientService],
         appointments: NamedDependency[AppointmentService],
         nhs_number: FromPath[str],
         limit: Limit = 50,
         offset: Offset = 0,
     ) -> Page[AppointmentView]:
         """The patient's appointments, by start time."""
-        patient = await patients.find_row(nhs_number)
-        return await appointments.search(AppointmentFilter(patient=patient["nhs_number"]), limit, offset)
+        return await appointments.of_patient(nhs_number, limit, offset)

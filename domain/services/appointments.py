@@ -25,6 +25,7 @@ from domain.services.appointment_queries import APPOINTMENT_BY_ID, AppointmentFi
 from domain.services.booking import appointment_row, enforce_timetable
 from domain.services.directory import resolve_entity
 from domain.services.overlap import ensure_no_overlap, lock_timetables, with_timetable_locks
+from domain.services.patients import PatientService
 from domain.services.reminders import (
     cancel_reminders,
     insert_with_reminders,
@@ -195,6 +196,11 @@ class AppointmentService:
         concerns(self.audit, patient=filters.patient)
         rows, total = await fetch_page(self.sql, filters, now, limit, offset)
         return Page(items=[appointment_view(r, now) for r in rows], total=total, limit=limit, offset=offset)
+
+    async def of_patient(self, nhs_number: str, limit: int, offset: int) -> Page[AppointmentView]:
+        """The appointments of the patient with this NHS number (any format), by start time; 404 if unknown."""
+        patient = await PatientService(sql=self.sql).find_row(nhs_number)
+        return await self.search(AppointmentFilter(patient=patient["nhs_number"]), limit, offset)
 
     async def amend(self, raw_id: str, data: AppointmentUpdate) -> AppointmentView:
         """Reschedule and/or change status, as the status rules allow."""
