@@ -1,6 +1,6 @@
 """Where an API request's time goes: py-spy samples of one PANDA API process under wrk, by category.
 
-    uv run python -m bench.api_profile [--auth on|off] [--duration 8]
+    uv run --group bench python -m bench.api_profile [--auth on|off] [--duration 8]
 
 Starts PANDA (one process, PostgreSQL, as ``bench.api`` does), seeds it through the API, then for
 each endpoint runs wrk while ``py-spy record`` samples the server, and prints the share of the

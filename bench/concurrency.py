@@ -1,6 +1,6 @@
 """Throughput and p99 against concurrency (1–128 connections), PANDA beside the bare ceiling.
 
-    uv run python -m bench.concurrency [--duration 5] [--out bench/out]
+    uv run --group bench python -m bench.concurrency [--duration 5] [--out bench/out]
 
 Writes ``concurrency.json`` and ``concurrency.png`` (two panels: requests/s and p99 latency) and
 prints a table. Same scratch PostgreSQL database and same servers as ``bench.api``.
