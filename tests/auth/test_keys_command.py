@@ -5,13 +5,17 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner, Result
 
 from domain.auth.keys import key_hash
+from domain.config import get_settings
+from panda.keys_command import keys
 
-pytestmark = pytest.mark.slow  # each test runs the command in fresh processes
+pytestmark = pytest.mark.slow  # the command runs in fresh processes
 
 
 def panda(env: dict[str, str], *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
@@ -51,9 +55,26 @@ def test_create_prints_the_key_once_on_its_last_line_and_stores_only_its_hash(en
     assert rotated.stdout.strip().splitlines()[-1] != key
 
 
-def test_unknown_roles_and_duplicate_live_names_are_refused(env) -> None:
-    assert panda(env, "keys", "create", "--name", "x", "--role", "superuser", check=False).returncode != 0
-    assert panda(env, "keys", "create", "--name", "x", check=False).returncode != 0
-    panda(env, "keys", "create", "--name", "ops", "--role", "ops")
-    duplicate = panda(env, "keys", "create", "--name", "ops", "--role", "ops", check=False)
-    assert duplicate.returncode != 0 and "already has this name" in duplicate.stderr
+@pytest.fixture
+def keys_in_process(env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> Iterator[CliRunner]:
+    """``panda keys`` run in this process (a fresh interpreter per call costs seconds: the first
+    test runs the real command line)."""
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    get_settings.cache_clear()
+    yield CliRunner()
+    get_settings.cache_clear()
+
+
+def test_unknown_roles_and_duplicate_live_names_are_refused(keys_in_process: CliRunner) -> None:
+    def run(*args: str) -> Result:
+        return keys_in_process.invoke(keys, list(args))
+
+    assert run("create", "--name", "x", "--role", "superuser").exit_code != 0
+    assert run("create", "--name", "x").exit_code != 0
+    created = run("create", "--name", "ops", "--role", "ops")
+    assert created.exit_code == 0, created.output
+    duplicate = run("create", "--name", "ops", "--role", "ops")
+    assert duplicate.exit_code != 0 and "already has this name" in duplicate.output
+    names = [line.split("\t")[0] for line in run("list").output.splitlines()[1:]]
+    assert names == ["ops"]  # nothing refused was stored
