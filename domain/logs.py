@@ -185,7 +185,11 @@ def access_log_writer(settings: Settings) -> AccessLogWriter:
     if settings.log_format != "json" or logging.getLevelName(settings.log_level.upper()) > logging.INFO:
         return lambda fields: logger.info("request", **fields)
 
-    stream = sys.stderr  # bound now, as structlog's logger factory binds it
+    # Bound now, as structlog's logger factory binds it, and with its fallback: a process started
+    # with its stderr closed has ``sys.stderr = None``.
+    stream = sys.stderr or sys.stdout
+    if stream is None:
+        return lambda fields: None
 
     def write(fields: dict[str, Any]) -> None:
         fields["event"] = "request"

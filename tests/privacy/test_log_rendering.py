@@ -112,3 +112,15 @@ def test_the_access_line_honours_the_level_and_the_console_format(stderr: io.Str
     assert stderr.getvalue() == ""
     _access_line_writer(stderr, "console", "INFO")(dict(fields))
     assert "request" in stderr.getvalue() and "1" * 32 in stderr.getvalue() and not stderr.getvalue().startswith("{")
+
+
+def test_the_access_line_goes_to_stdout_when_stderr_is_closed(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Started with ``2>&-``, Python's sys.stderr is None; structlog then writes to stdout, and so
+    # must the access line (it runs in every request's ``finally``: an error there breaks them all).
+    out = io.StringIO()
+    monkeypatch.setattr("sys.stderr", None)
+    monkeypatch.setattr("sys.stdout", out)
+    access_log_writer(Settings(_env_file=None, log_format="json", log_level="INFO"))(  # type: ignore[call-arg]
+        {"request_id": "2" * 32, "status": 200}
+    )
+    assert json.loads(out.getvalue())["request_id"] == "2" * 32
