@@ -139,7 +139,13 @@ def on_request_sql(build: Callable[[SqlRunner, Request[Any, Any, Any]], Any], do
             yield build(sql, request)
 
     provide.__doc__ = doc
+    provide.opens_request_sql = True  # type: ignore[attr-defined]  # read by a test: one per handler
     return Provide(provide)
+
+
+def opens_request_sql(provider: Provide) -> bool:
+    """Whether ``provider`` opens the request's runner (a pooled connection on PostgreSQL)."""
+    return bool(getattr(provider.dependency, "opens_request_sql", False))
 
 
 SqlOpener = Callable[[], AbstractAsyncContextManager[SqlRunner]]

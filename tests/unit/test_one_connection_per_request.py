@@ -1,0 +1,34 @@
+"""Every handler takes at most one service that opens the request's runner.
+
+Each such provider acquires a pooled connection of its own (``api/dependencies.py``): a handler
+taking two would hold two connections, in two transactions, for one request.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from litestar.di import Provide
+
+from api.app import create_app
+from api.dependencies import on_request_sql, opens_request_sql, provide_patients
+from domain.config import Settings
+
+
+def test_no_handler_takes_two_services_on_their_own_connections(tmp_path: Path) -> None:
+    app = create_app(Settings(_env_file=None, database_url=f"sqlite+aiosqlite:///{tmp_path}/p.sqlite"))  # type: ignore[call-arg]
+    taking: dict[str, list[str]] = {}
+    for route in app.routes:
+        for handler in route.route_handlers:
+            providers = handler.resolve_dependencies()
+            wanted = handler.parsed_fn_signature.parameters
+            opened = sorted(name for name in wanted if name in providers and opens_request_sql(providers[name]))
+            taking[f"{sorted(getattr(handler, 'http_methods', ['WS']))} {route.path}"] = opened
+    assert taking["['GET'] /patients/{nhs_number:str}"] == ["patients"]  # the check sees providers
+    assert {route: opened for route, opened in taking.items() if len(opened) > 1} == {}
+
+
+def test_the_marker_is_on_every_request_sql_provider_only() -> None:
+    assert opens_request_sql(provide_patients)
+    assert opens_request_sql(on_request_sql(lambda sql, _request: sql, "x"))
+    assert not opens_request_sql(Provide(lambda: 1, sync_to_thread=False))
