@@ -130,6 +130,9 @@ class AppointmentService:
             assert found is not None
             if found["patient_id"] is None:
                 raise InvalidInput([FieldError("patient", "patient.unknown")])
+            # Named as soon as the patient is known, so that a refusal below (a timetable or
+            # overlap check, before any insert on SQLite) is recorded against them too.
+            concerns(self.audit, resource_id=str(appointment_id), patient=data.patient)
             if found["taken"]:
                 raise Conflict("appointment.duplicate_id")
             clinician_id, clinician = await self._entity(found, "clinician", Clinician, data.clinician)
@@ -151,7 +154,6 @@ class AppointmentService:
             await enforce_timetable(self.sql, plan, clinician_id, now, data.hold)
             if plan.is_active:
                 await ensure_no_overlap(self.sql, values, locked=True)
-            concerns(self.audit, resource_id=str(appointment_id), patient=data.patient)
             try:
                 await self._store(values, plan, now)
             except ConstraintViolation as exc:

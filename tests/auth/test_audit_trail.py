@@ -212,6 +212,22 @@ async def test_failed_requests_leave_one_event_with_their_status(client, keys: K
     assert (event["action"], event["outcome"]) == ("create", 409)
 
 
+async def test_a_refused_booking_names_its_patient_and_appointment_on_both_databases(client, keys: Keys) -> None:
+    # SQLite refuses an overlap in its own check before the insert, PostgreSQL at the insert: the
+    # event must name the patient either way, or GET /audit?patient= would not find the attempt.
+    book = keys.header("booking")
+    assert (await client.post("/patients", json=patient_body(P), headers=book)).status_code == 201
+    start = now() + dt.timedelta(days=3)
+    first = await client.post("/appointments", json=appointment_body(P, start, clinician="Dr One"), headers=book)
+    assert first.status_code == 201, first.text
+    clash = appointment_body(P, start, clinician="Dr Two")
+    refused = await client.post("/appointments", json=clash, headers=book)
+    assert refused.status_code == 409 and refused.json()["code"] == "appointment.patient_overlap"
+    [event] = await events_of(client, keys, refused)
+    assert (event["action"], event["patient"], event["outcome"]) == ("create", P, 409)
+    assert event["resource_id"] is not None and event["resource_id"] != first.json()["id"]
+
+
 async def test_a_read_that_fails_after_reading_leaves_one_event(client, keys: Keys, monkeypatch) -> None:
     book = keys.header("booking")
     assert (await client.post("/patients", json=patient_body(P), headers=book)).status_code == 201
