@@ -29,13 +29,15 @@ from domain.rules import normalise_nhs_number
 from domain.sql import SessionRunner
 
 if TYPE_CHECKING:  # api.dependencies builds services with this module's trail_of
-    from api.dependencies import SqlOpener
+    from api.dependencies import AppSqlOpener
 
 log = structlog.get_logger("panda.audit")
 
 AUDIT_OPT = "audit"
 _TRAIL = "audit_trail"
 _REFUSED = (401, 403)
+# How long the event of a failed (5xx) request waits for a pooled connection.
+FAILED_EVENT_WAIT_SECONDS = 0.1
 
 
 @dataclass(frozen=True)
@@ -157,7 +159,7 @@ def _unavailable(scope: Scope) -> list[Message]:
     return [start, {"type": "http.response.body", "body": body, "more_body": False}]
 
 
-def audit_events(open_sql: SqlOpener, session_key: str | None = None) -> Callable[[ASGIApp], ASGIApp]:
+def audit_events(open_sql: AppSqlOpener, session_key: str | None = None) -> Callable[[ASGIApp], ASGIApp]:
     """Wrap the app so every audited or refused request's event is stored before its response starts.
 
     ``session_key``: where the request's SQLAlchemy session lives (SQLite). That session still
@@ -168,7 +170,9 @@ def audit_events(open_sql: SqlOpener, session_key: str | None = None) -> Callabl
     async def write(scope: Scope, status: int, row: dict[str, Any]) -> None:
         session = get_aa_scope_state(scope, session_key) if session_key else None
         if session is None:
-            async with open_sql() as sql:
+            # A failed request's answer does not wait for its event (see below); nor may it wait a
+            # second DB_ACQUIRE_TIMEOUT_SECONDS for a connection when the pool ran dry (its 503).
+            async with open_sql(FAILED_EVENT_WAIT_SECONDS if status >= 500 else None) as sql:
                 await sql.execute(INSERT_EVENT, **row)
             return
         if status >= 400:

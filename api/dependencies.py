@@ -212,17 +212,25 @@ async def provide_reminders(db_session: NamedDependency[AsyncSession]) -> Remind
     return ReminderService(session=db_session)
 
 
-def app_sql_opener(built: dict[str, Litestar], settings: Settings, engine: AsyncEngine) -> SqlOpener:
+class AppSqlOpener(Protocol):
+    """Opens a connection of the API's own; ``wait`` bounds the wait for a pooled one (PostgreSQL),
+    ``DB_ACQUIRE_TIMEOUT_SECONDS`` when not given."""
+
+    def __call__(self, wait: float | None = None) -> AbstractAsyncContextManager[SqlRunner]: ...
+
+
+def app_sql_opener(built: dict[str, Litestar], settings: Settings, engine: AsyncEngine) -> AppSqlOpener:
     """A connection outside any request's (the key ring's reloads, the audit events the API writes itself)."""
 
     @asynccontextmanager
-    async def open_sql() -> AsyncIterator[SqlRunner]:
+    async def open_sql(wait: float | None = None) -> AsyncIterator[SqlRunner]:
         if settings.is_sqlite:
             async with AsyncSession(engine, expire_on_commit=False) as session, session.begin():
                 yield SessionRunner(session)
             return
         pool = built["app"].state.driver_pool  # opened by driver_pool_lifespan once the app has started
-        async with pool.acquire(timeout=settings.db_acquire_timeout_seconds) as connection:
+        timeout = settings.db_acquire_timeout_seconds if wait is None else wait
+        async with pool.acquire(timeout=timeout) as connection:
             yield AsyncpgRunner(connection)
 
     return open_sql
