@@ -88,6 +88,26 @@ def keep_fastest(best: dict[tuple[str, str], WrkResult], key: tuple[str, str], r
         best[key] = result
 
 
+def runs_beside_the_ceiling(
+    database: str, logs: Path, rounds: int, only: str | None = None
+) -> Iterator[tuple[str, str, str, str, str, dict[str, str]]]:
+    """PANDA with auth on and off and the bare ceiling, seeded; then, in :func:`alternating` order,
+    (scenario, server label, base URL, path, wrk script, wrk environment) for each run."""
+    with panda_twice_and_ceiling(database, logs) as (off, on, ceiling, authorization):
+        numbers, ids = seed(off)
+        servers = {"auth on": (on, authorization), "auth off": (off, ""), "ceiling": (ceiling, "")}
+        for prefix, name, path, script, label in alternating(rounds, servers, only):
+            base, auth = servers[label]
+            yield (
+                name,
+                label,
+                base,
+                path,
+                script,
+                {**scenario_env(script, path, prefix, numbers, ids), "BENCH_AUTH": auth},
+            )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--duration", type=int, default=10, help="seconds per wrk run")
@@ -96,13 +116,8 @@ def main() -> None:
     args = parser.parse_args()
     logs = Path(tempfile.mkdtemp(prefix="panda-bench-"))
     best: dict[tuple[str, str], WrkResult] = {}
-    with panda_twice_and_ceiling("panda_bench_api", logs) as (off, on, ceiling, authorization):
-        numbers, ids = seed(off)
-        servers = {"auth on": (on, authorization), "auth off": (off, ""), "ceiling": (ceiling, "")}
-        for prefix, name, path, script, label in alternating(args.rounds, servers):
-            base, auth = servers[label]
-            env = {**scenario_env(script, path, prefix, numbers, ids), "BENCH_AUTH": auth}
-            keep_fastest(best, (name, label), wrk(base + path, script, args.connections, args.duration, env))
+    for name, label, base, path, script, env in runs_beside_the_ceiling("panda_bench_api", logs, args.rounds):
+        keep_fastest(best, (name, label), wrk(base + path, script, args.connections, args.duration, env))
     print(
         f"\nAPI benchmark: one process each, wrk -t2 -c{args.connections} -d{args.duration}s, "
         f"best of {args.rounds} alternating runs, PostgreSQL; both PANDAs audit every request\n"

@@ -16,9 +16,9 @@ import os
 import tempfile
 from pathlib import Path
 
-from bench.api import SCENARIOS, alternating, scenario_env, seed
+from bench.api import SCENARIOS, runs_beside_the_ceiling
 from bench.api_profile import _server_pid
-from bench.harness import panda_twice_and_ceiling, wrk
+from bench.harness import wrk
 
 TICK_SECONDS = 1 / os.sysconf("SC_CLK_TCK")
 
@@ -47,14 +47,11 @@ def main() -> None:
     args = parser.parse_args()
     logs = Path(tempfile.mkdtemp(prefix="panda-bench-cpu-"))
     best: dict[tuple[str, str], float] = {}
-    with panda_twice_and_ceiling("panda_bench_cpu", logs) as (off, on, ceiling, authorization):
-        numbers, ids = seed(off)
-        servers = {"auth on": (on, authorization), "auth off": (off, ""), "ceiling": (ceiling, "")}
-        for prefix, name, path, script, label in alternating(args.rounds, servers, args.only):
-            base, auth = servers[label]
-            env = {**scenario_env(script, path, prefix, numbers, ids), "BENCH_AUTH": auth}
-            micros = cpu_per_request(base, path, script, env, args)
-            best[(name, label)] = min(micros, best.get((name, label), micros))
+    for name, label, base, path, script, env in runs_beside_the_ceiling(
+        "panda_bench_cpu", logs, args.rounds, args.only
+    ):
+        micros = cpu_per_request(base, path, script, env, args)
+        best[(name, label)] = min(micros, best.get((name, label), micros))
     print(f"\nServer CPU per request (µs), wrk -c{args.connections} -d{args.duration}s, lowest of {args.rounds}\n")
     print("| endpoint | auth on µs | auth off µs | ceiling µs | ceiling/auth on | ceiling/auth off |")
     print("|---|---:|---:|---:|---:|---:|")
