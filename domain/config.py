@@ -28,6 +28,10 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8000
     web_concurrency: int = Field(default=1, ge=1)
+    # With WEB_CONCURRENCY > 1, how long an API process may leave the supervisor's ping unanswered
+    # before it is killed and replaced. uvicorn's 5 s is shorter than a process's start on a busy
+    # machine: every new process was killed before it could serve, again and again.
+    api_process_healthcheck_seconds: int = Field(default=60, ge=1)
     # Longer than any client's or proxy's idle limit (httpx 5 s, nginx 60 s): if the server closed
     # first, a request sent on the dying connection would be lost to a reset.
     keep_alive_seconds: int = Field(default=75, ge=1)

@@ -45,6 +45,7 @@ def api() -> None:
         host=settings.host,
         port=settings.port,
         workers=settings.web_concurrency,
+        timeout_worker_healthcheck=settings.api_process_healthcheck_seconds,
         timeout_keep_alive=settings.keep_alive_seconds,
         # Slow and idle clients: a bounded number of connections, a deadline and size limits on
         # each request head (uvicorn has neither with httptools; panda/server.py adds them).
