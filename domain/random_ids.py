@@ -9,6 +9,7 @@ out the same bytes.
 from __future__ import annotations
 
 import os
+import time
 import uuid
 
 _BATCH_BYTES = 4096
@@ -40,6 +41,19 @@ os.register_at_fork(after_in_child=_BUFFER.forget)
 def random_uuid() -> uuid.UUID:
     """A version-4 (random) UUID, as ``uuid.uuid4()`` makes."""
     return uuid.UUID(bytes=_BUFFER.take(16), version=4)
+
+
+def time_ordered_uuid(now_ms: int | None = None) -> uuid.UUID:
+    """A version-7 UUID (RFC 9562): 48 bits of Unix milliseconds, then 74 random bits.
+
+    For append-only tables that grow without end (the audit trail): ids made later sort later,
+    so each insert lands at the right edge of the primary key's index instead of on a random
+    page, which at millions of rows means a page already in memory rather than one read from disk.
+    """
+    millis = time.time_ns() // 1_000_000 if now_ms is None else now_ms
+    random_bits = int.from_bytes(_BUFFER.take(10)) & ((1 << 74) - 1)
+    value = (millis & ((1 << 48) - 1)) << 80 | 0x7 << 76 | (random_bits >> 62) << 64 | 0b10 << 62
+    return uuid.UUID(int=value | (random_bits & ((1 << 62) - 1)))
 
 
 def random_hex_id() -> str:

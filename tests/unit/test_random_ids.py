@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import os
 import re
+import time
 import uuid
 
-from domain.random_ids import random_hex_id, random_uuid
+from hypothesis import given
+from hypothesis import strategies as st
+
+from domain.random_ids import random_hex_id, random_uuid, time_ordered_uuid
 
 
 def test_random_uuids_are_version_4_and_distinct_across_many_refills() -> None:
@@ -34,3 +38,20 @@ def test_a_forked_child_does_not_reuse_its_parents_buffered_bytes() -> None:
     child_id = os.read(read_end, 64).decode()
     os.close(read_end)
     assert child_id != random_hex_id()
+
+
+@given(st.integers(min_value=0, max_value=2**48 - 2), st.integers(min_value=1, max_value=2**20))
+def test_time_ordered_uuids_are_version_7_and_sort_by_their_millisecond(earlier: int, gap: int) -> None:
+    later = min(earlier + gap, 2**48 - 1)
+    first, second = time_ordered_uuid(earlier), time_ordered_uuid(later)
+    assert (first.version, first.variant) == (7, uuid.RFC_4122)
+    assert int(first.hex[:12], 16) == earlier
+    assert first.bytes < second.bytes  # PostgreSQL orders uuid values by their bytes
+
+
+def test_time_ordered_uuids_carry_the_current_millisecond_and_do_not_repeat() -> None:
+    before = time.time_ns() // 1_000_000
+    ids = [time_ordered_uuid() for _ in range(5000)]
+    after = time.time_ns() // 1_000_000
+    assert len(set(ids)) == len(ids)
+    assert all(before <= int(i.hex[:12], 16) <= after for i in ids)
