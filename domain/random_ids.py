@@ -56,6 +56,11 @@ def time_ordered_uuid(now_ms: int | None = None) -> uuid.UUID:
     return uuid.UUID(int=value | (random_bits & ((1 << 62) - 1)))
 
 
+def random_bytes(count: int) -> bytes:
+    """``count`` random bytes never handed out before (nonces)."""
+    return _BUFFER.take(count)
+
+
 def random_hex_id() -> str:
     """128 random bits as 32 hex digits (request ids)."""
     return _BUFFER.take(16).hex()

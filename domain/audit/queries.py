@@ -13,6 +13,7 @@ from sqlalchemy import ColumnElement, bindparam, select
 
 from domain.audit.events import AUDIT_EVENT, Action, ResourceType
 from domain.audit.fhir import audit_event_resource
+from domain.audit.sealing import keys_of, unseal
 from domain.errors import FieldChecker, NotFound
 from domain.models import Appointment, table
 from domain.paging import fetch_page
@@ -114,7 +115,8 @@ async def search_events(sql: SqlRunner, filters: AuditFilter, limit: int, offset
     """Events matching the filters, newest first."""
     ordered = select(AUDIT_EVENT).order_by(AUDIT_EVENT.c.at.desc(), AUDIT_EVENT.c.id.desc())
     rows, total = await fetch_page(sql, ordered, AUDIT_EVENT, _conditions(filters), limit, offset)
-    return Page(items=[audit_event_view(r) for r in rows], total=total, limit=limit, offset=offset)
+    keys = await keys_of(sql, (r["patient"] for r in rows if r["changes"]))
+    return Page(items=[audit_event_view(r, keys) for r in rows], total=total, limit=limit, offset=offset)
 
 
 async def appointment_history(sql: SqlRunner, raw_id: str, limit: int, offset: int) -> Page[HistoryEntryView]:
@@ -131,8 +133,9 @@ async def appointment_history(sql: SqlRunner, raw_id: str, limit: int, offset: i
     ]
     ordered = select(AUDIT_EVENT).order_by(AUDIT_EVENT.c.at, AUDIT_EVENT.c.id)
     rows, total = await fetch_page(sql, ordered, AUDIT_EVENT, conditions, limit, offset)
+    keys = await keys_of(sql, (r["patient"] for r in rows if r["changes"]))
     items = [
-        HistoryEntryView(at=to_utc_iso(r["at"]), actor=r["actor"], action=r["action"], changes=_changes(r))
+        HistoryEntryView(at=to_utc_iso(r["at"]), actor=r["actor"], action=r["action"], changes=_changes(r, keys))
         for r in rows
     ]
     return Page(items=items, total=total, limit=limit, offset=offset)
@@ -150,8 +153,8 @@ async def fhir_audit_event(sql: SqlRunner, raw_id: str) -> dict[str, Any]:
     return audit_event_resource(row)
 
 
-def audit_event_view(row: Mapping[str, Any]) -> AuditEventView:
-    """An ``audit_event`` row as the API shows it."""
+def audit_event_view(row: Mapping[str, Any], keys: Mapping[str, bytes]) -> AuditEventView:
+    """An ``audit_event`` row as the API shows it (``keys``: the patients' audit keys, for sealed changes)."""
     return AuditEventView(
         id=str(row["id"]),
         at=to_utc_iso(row["at"]),
@@ -163,10 +166,12 @@ def audit_event_view(row: Mapping[str, Any]) -> AuditEventView:
         patient=row["patient"],
         outcome=int(row["outcome"]),
         request_id=row["request_id"],
-        changes=_changes(row),
+        changes=_changes(row, keys),
     )
 
 
-def _changes(row: Mapping[str, Any]) -> dict[str, Any] | None:
+def _changes(row: Mapping[str, Any], keys: Mapping[str, bytes]) -> dict[str, Any] | None:
     text = row["changes"]
-    return msgspec.json.decode(text) if text else None
+    if not text:
+        return None
+    return unseal(msgspec.json.decode(text), row["patient"], keys.get(row["patient"] or ""))

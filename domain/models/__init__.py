@@ -4,7 +4,7 @@ from typing import Any, cast
 
 from sqlalchemy import Table
 
-from domain.models.access import ApiKey, AuditEvent
+from domain.models.access import ApiKey, AuditEvent, PatientAuditKey
 from domain.models.appointment import Appointment
 from domain.models.directory import Clinician, Department
 from domain.models.job import Job, JobChunk, JobError, JobKey
@@ -35,6 +35,7 @@ __all__ = [
     "JobKey",
     "OutboxMessage",
     "Patient",
+    "PatientAuditKey",
     "Reminder",
     "Schedule",
     "SchedulerLease",

@@ -7,7 +7,7 @@ import uuid
 
 from advanced_alchemy.base import DefaultBase
 from advanced_alchemy.types import GUID, DateTimeUTC
-from sqlalchemy import Index, SmallInteger, String, Text, text
+from sqlalchemy import Index, LargeBinary, SmallInteger, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 
@@ -58,3 +58,17 @@ class AuditEvent(DefaultBase):
     outcome: Mapped[int] = mapped_column(SmallInteger)
     request_id: Mapped[str | None] = mapped_column(String(32), default=None)
     changes: Mapped[str | None] = mapped_column(Text, default=None)  # a JSON object
+
+
+class PatientAuditKey(DefaultBase):
+    """The key that seals a patient's personal values in their audit events; erasure deletes it.
+
+    Events are never changed (SPEC §9), yet erasure must leave nothing personal but the NHS
+    number: a patient's changed details go into their events encrypted, and without this key
+    they can no longer be read (crypto-shredding; see ``domain/audit/sealing.py``).
+    """
+
+    __tablename__ = "patient_audit_key"
+
+    patient: Mapped[str] = mapped_column(String(10), primary_key=True)  # the NHS number
+    key: Mapped[bytes] = mapped_column(LargeBinary(32))

@@ -9,6 +9,7 @@ from sqlalchemy import ColumnElement, and_, bindparam, delete, insert, or_, sele
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.audit.events import AuditTrail, changed_fields, concerns, fetch_one_audited, record, with_event
+from domain.audit.sealing import forget_patient_key, seal_patient_changes
 from domain.clock import utcnow
 from domain.errors import Conflict, FieldChecker, NotFound
 from domain.inputs import (
@@ -141,9 +142,9 @@ class PatientService:
             updated = await self.sql.fetch_one(stmt)
             assert updated is not None
             after = patient_view(updated)
-            await record(
-                self.audit, self.sql, resource_id=number, patient=number, changes=changed_fields(before, after)
-            )
+            if self.audit is not None:  # its values are sealed: erasure must be able to unmake them
+                sealed = await seal_patient_changes(self.sql, number, changed_fields(before, after))
+                await self.audit.record(self.sql, resource_id=number, patient=number, changes=sealed)
             return after
 
         return await in_transaction(self.sql, amend_in_transaction)
@@ -168,6 +169,7 @@ class PatientService:
             await self.sql.execute(delete(OUTBOX).where(_outbox_naming(row, theirs)))
             await self.sql.execute(update(APPOINTMENT).where(theirs).values(patient_id=None, updated_at=now))
             await self.sql.execute(delete(PATIENT).where(PATIENT.c.id == row["id"]))
+            await forget_patient_key(self.sql, row["nhs_number"])
             await record(self.audit, self.sql, resource_id=row["nhs_number"], patient=row["nhs_number"])
 
         await in_transaction(self.sql, erase_in_transaction)

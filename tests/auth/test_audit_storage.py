@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 
 import asyncpg
 import pytest
 
 from domain.audit.events import Action, AuditTrail, ResourceType
+from domain.audit.sealing import unseal
 from domain.auth.actor import Actor, Role
 from domain.inputs import PatientCreate, PatientUpdate
 from domain.services.patients import PatientService
@@ -72,4 +74,7 @@ async def test_a_change_and_its_event_commit_or_vanish_together(settings, connec
         assert (postcode, len(events)) == ("N6 2FA", 0)
     else:
         assert (postcode, len(events)) == ("CF10 1AA", 1)
-        assert events[0]["changes"] == '{"postcode":{"from":"N6 2FA","to":"CF10 1AA"}}'
+        # The change's values are stored sealed under the patient's key, committed with it.
+        key = await connection.fetchval("SELECT key FROM patient_audit_key WHERE patient = $1", P)
+        changes = unseal(json.loads(events[0]["changes"]), P, key)
+        assert changes == {"postcode": {"from": "N6 2FA", "to": "CF10 1AA"}}
