@@ -78,6 +78,7 @@ MESSAGES: dict[str, str] = {
     "query.offset": _("The offset must be a whole number from 0 to {max}."),
     "query.invalid": _("This query parameter is not valid."),
     "body.malformed_json": _("The request body is not valid JSON."),
+    "request.malformed": _("The request is not valid HTTP."),
     "body.not_object": _("The request body must be a JSON object."),
     "body.too_large": _("The request body is too large."),
     "content_type.unsupported": _("This content type is not supported here."),

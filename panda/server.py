@@ -119,11 +119,19 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         super().on_headers_complete()
 
     def send_400_response(self, msg: str) -> None:
-        """uvicorn answers any parser error with 400; a head refused for its size gets its own status."""
-        if self._refusal is None:
-            super().send_400_response(msg)
+        """A head the parser refuses (a control byte in a header, a broken request line) is 400
+        ``request.malformed``, a problem document like every other error; a head refused for its
+        size gets its own status."""
+        if self._refusal is not None:
+            self._answer_and_linger(self._refusal)
             return
-        self._answer_and_linger(self._refusal)
+        headers, body = _malformed_request_problem(dict(self.headers).get(b"accept-language", b""))
+        content = [STATUS_LINE[400]]
+        for name, value in self.server_state.default_headers:
+            content.extend([name, b": ", value, b"\r\n"])
+        content.extend([*headers, b"connection: close\r\n\r\n", body])
+        self.transport.write(b"".join(content))
+        self.transport.close()
 
     def _refuse(self, status: int) -> None:
         self._refusal = status
@@ -175,3 +183,29 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
             return
         self.transport.write_eof()
         self._lingering = self.loop.call_later(LINGER_SECONDS, self.transport.close)
+
+
+def _malformed_request_problem(accept_language: bytes) -> tuple[list[bytes], bytes]:
+    """The 400 ``request.malformed`` problem document (header lines, body), in the client's
+    language when its ``Accept-Language`` was read before the error."""
+    import msgspec  # here, not at the top: spawned API processes import this module before they can answer
+
+    from domain.messages import message, negotiate_language, title
+
+    language = negotiate_language(accept_language.decode("latin-1") or None)
+    code = "request.malformed"
+    body = msgspec.json.encode(
+        {
+            "type": f"urn:panda:problem:{code}",
+            "title": title(400, language),
+            "status": 400,
+            "detail": message(code, language),
+            "code": code,
+        }
+    )
+    headers = [
+        b"content-type: application/problem+json\r\n",
+        b"content-language: " + language.encode("ascii") + b"\r\n",
+        b"content-length: " + str(len(body)).encode("ascii") + b"\r\n",
+    ]
+    return headers, body

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import json
 import socket
 import time
 from collections.abc import Awaitable, Callable
@@ -18,6 +19,7 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
+from domain.messages import message
 from tests.factories import appointment_body, nhs_number, now, patient_body
 from tests.http.live_server import live_api
 
@@ -104,6 +106,24 @@ def _read_response(connection: socket.socket) -> bytes:
     return head
 
 
+def _heads_the_parser_refuses_get_a_problem_document(port: int) -> None:
+    """A head the HTTP parser refuses (a control byte in a header value, a broken request line)
+    is 400 ``request.malformed``, a localised problem document, not the server's plain text."""
+    for head, language in (
+        (b"GET /health HTTP/1.1\r\nHost: x\r\nAccept-Language: cy\r\nX-Foo: a\x01b\r\n\r\n", "cy"),
+        (b"GET /health HTTP/1.1\r\nHost: x\r\nX-Foo: a\x01b\r\n\r\n", "en"),
+        (b"GET /he alth HTTP/9\r\n\r\n", "en"),
+    ):
+        answer = _exchange(port, head)
+        head_part, _, body = answer.partition(b"\r\n\r\n")
+        assert _status(answer) == 400, answer
+        assert b"content-type: application/problem+json" in head_part.lower()
+        assert f"content-language: {language}".encode() in head_part.lower()
+        problem = json.loads(body)
+        assert (problem["status"], problem["code"]) == (400, "request.malformed")
+        assert problem["detail"] == message("request.malformed", language)
+
+
 def _deadline_runs_from_each_request(port: int) -> None:
     """A connection busy for longer than the deadline is not cut: the deadline runs from each
     request's first byte. Its next head, sent half, gets 408 at that head's deadline."""
@@ -136,6 +156,7 @@ async def test_slow_idle_and_oversized_clients_cannot_exhaust_a_real_server(sett
     with live_api(settings, processes=1) as base_url:
         port = _port(base_url)
         _oversized_heads_get_414_or_431(port)
+        _heads_the_parser_refuses_get_a_problem_document(port)
         _deadline_runs_from_each_request(port)
 
         idle = [_open(port, b"" if i < SILENT_CLIENTS else HALF_SENT) for i in range(IDLE_CLIENTS)]
