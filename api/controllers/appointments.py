@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
+import msgspec
 from litestar import Controller, Request, Response
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody, QueryParameter
@@ -22,6 +23,19 @@ from domain.inputs import AppointmentCreate, AppointmentUpdate
 from domain.schemas import AppointmentView, Page
 from domain.services.appointment_queries import parse_filter
 from domain.services.appointments import AppointmentService
+
+
+async def _json_and_the_fields_it_may_change(request: Request[Any, Any, Any]) -> None:
+    """``require_json``, then who may make this change, from the fields the body names before any
+    is validated: a clinician naming a field other than ``status`` is refused (403) whatever its
+    value, not told what is wrong with the value (400)."""
+    await require_json(request)
+    try:
+        fields = msgspec.json.decode(await request.body())
+    except msgspec.DecodeError:
+        return  # not JSON: the body's own 400 follows
+    if isinstance(fields, dict):
+        require(request, access_for_appointment_change(frozenset(fields)))
 
 
 def _about_appointment(action: Action) -> dict[str, Any]:
@@ -77,20 +91,20 @@ class AppointmentController(Controller):
     @patch(
         "/{appointment_id:str}",
         guards=[requires(Access.STATUS_CHANGE)],
+        before_request=_json_and_the_fields_it_may_change,
         opt={PROBLEMS_OPT: [409], **_about_appointment(Action.UPDATE)},
     )
     async def update_appointment(
         self,
-        request: Request[Any, Any, Any],
         appointments: NamedDependency[AppointmentService],
         appointment_id: FromPath[str],
         data: JSONBody[AppointmentUpdate],
     ) -> AppointmentView:
         """Reschedule or change the status, as the status rules allow (409 otherwise).
 
-        Clinicians may change the status only; any other field needs a booking role (403).
+        Clinicians may change the status only; any other field needs a booking role (403, checked
+        before the body is validated).
         """
-        require(request, access_for_appointment_change(frozenset(data.model_fields_set)))
         return await appointments.amend(appointment_id, data)
 
     @delete("/{appointment_id:str}", guards=[requires(Access.BOOKING_WRITE)], opt=_about_appointment(Action.DELETE))

@@ -88,6 +88,15 @@ async def test_a_clinician_may_change_only_an_appointments_status(client, keys: 
     reschedule = await client.patch(url, json={"duration": "1h"}, headers=keys.header("clinician"))
     assert reschedule.status_code == 403 and reschedule.json()["code"] == "auth.forbidden"
     assert (await client.patch(url, json={"duration": "1h"}, headers=keys.header("booking"))).status_code == 404
+    # Refused for naming the field, whatever its value: a bad value is not explained to a clinician.
+    for body in ({"time": "bad"}, {"status": "attended", "department": None}, {"clinician": ""}):
+        refused = await client.patch(url, json=body, headers=keys.header("clinician"))
+        assert (refused.status_code, refused.json()["code"]) == (403, "auth.forbidden"), body
+    assert (await client.patch(url, json={"time": "bad"}, headers=keys.header("booking"))).status_code == 400
+    malformed = await client.patch(
+        url, content=b"{", headers={"Content-Type": "application/json", **keys.header("clinician")}
+    )
+    assert malformed.status_code == 400
 
 
 async def test_the_schema_tells_clients_how_to_authenticate(client) -> None:
