@@ -57,6 +57,16 @@ def audited(
     return {AUDIT_OPT: AuditedRoute(action, resource_type, id_param, patient_param)}
 
 
+# A controller's ``opt`` entry naming the resource its routes are about, for the ``denied`` event
+# of a refused request on a route that audits nothing else (schedules, unavailability, slots).
+RESOURCE_OPT = "audit_resource_type"
+
+
+def about(resource_type: ResourceType) -> dict[str, ResourceType]:
+    """A controller's ``opt`` naming the resource its refused requests are recorded against."""
+    return {RESOURCE_OPT: resource_type}
+
+
 def declared_audit(handler: Any) -> AuditedRoute | None:
     """The audit event a route handler declares, if any."""
     declared = (getattr(handler, "opt", None) or {}).get(AUDIT_OPT)
@@ -121,7 +131,7 @@ def _unwritten_event(scope: Scope, status: int) -> dict[str, Any] | None:
             actor=actor if isinstance(actor, Actor) else UNAUTHENTICATED,
             request_id=scope.get("state", {}).get("request_id"),
             action=Action.DENIED,
-            resource_type=None,
+            resource_type=(getattr(handler, "opt", None) or {}).get(RESOURCE_OPT),
             success_outcome=status,
         )
     elif trail.written and (status < 400 or trail.committed):

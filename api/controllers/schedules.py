@@ -10,11 +10,13 @@ from litestar.params import FromPath, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_201_CREATED
 
 from api.access import requires
+from api.audit import about
 from api.dependencies import provide_schedules, provide_unavailability
 from api.guards import require_json
 from api.openapi import PROBLEMS_OPT
 from api.params import Limit, Offset
 from api.routes import delete, get, patch, post
+from domain.audit.events import ResourceType
 from domain.auth.access import Access
 from domain.inputs import ScheduleCreate, ScheduleUpdate, UnavailabilityCreate
 from domain.schemas import Page, ScheduleView, UnavailabilityView
@@ -29,6 +31,7 @@ class ScheduleController(Controller):
     """Clinicians' recurring sessions, in Europe/London wall-clock time."""
 
     path = "/schedules"
+    opt = about(ResourceType.SCHEDULE)  # a refused request's event names it
     tags = ["schedules"]
     before_request = require_json  # type: ignore[assignment]  # Litestar calls it unbound
     dependencies = {"schedules": provide_schedules}
@@ -77,6 +80,7 @@ class UnavailabilityController(Controller):
     """Leave, training, bank holidays: time a clinician cannot be booked."""
 
     path = "/unavailability"
+    opt = about(ResourceType.SCHEDULE)  # a refused request's event names it
     tags = ["schedules"]
     before_request = require_json  # type: ignore[assignment]  # Litestar calls it unbound
     dependencies = {"unavailability": provide_unavailability}

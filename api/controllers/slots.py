@@ -10,11 +10,13 @@ from litestar.params import FromPath, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_201_CREATED
 
 from api.access import requires
+from api.audit import about
 from api.dependencies import provide_slots
 from api.guards import require_json
 from api.openapi import PROBLEMS_OPT
 from api.params import Limit, Offset
 from api.routes import delete, get, post
+from domain.audit.events import ResourceType
 from domain.auth.access import Access
 from domain.inputs import HoldCreate
 from domain.schemas import HoldView, Page, SlotView
@@ -25,6 +27,7 @@ class SlotController(Controller):
     """Free slots of clinicians' sessions, and holds on them."""
 
     path = "/slots"
+    opt = about(ResourceType.SLOT)  # a refused request's event names it
     tags = ["slots"]
     before_request = require_json  # type: ignore[assignment]  # Litestar calls it unbound
     dependencies = {"slots": provide_slots}

@@ -198,6 +198,13 @@ async def test_refused_requests_leave_a_denied_event(client, keys: Keys) -> None
     [event] = await events_of(client, keys, not_audited_route)
     assert (event["action"], event["resource_type"], event["outcome"]) == ("denied", None, 403)
 
+    # Routes about schedules and slots audit only refusals; those name the resource (SPEC §9's types).
+    for path, resource_type in (("/schedules", "Schedule"), ("/unavailability", "Schedule"), ("/slots/holds", "Slot")):
+        refused = await client.post(path, json={}, headers=keys.header("auditor"))
+        assert refused.status_code == 403, path
+        [event] = await events_of(client, keys, refused)
+        assert (event["action"], event["resource_type"], event["outcome"]) == ("denied", resource_type, 403)
+
 
 async def test_failed_requests_leave_one_event_with_their_status(client, keys: Keys) -> None:
     book = keys.header("booking")
