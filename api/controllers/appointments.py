@@ -20,6 +20,7 @@ from api.routes import delete, get, patch, post
 from domain.audit.events import Action, ResourceType
 from domain.auth.access import Access, access_for_appointment_change
 from domain.inputs import AppointmentCreate, AppointmentUpdate
+from domain.json_text import MALFORMED_JSON_ERRORS
 from domain.schemas import AppointmentView, Page
 from domain.services.appointment_queries import parse_filter
 from domain.services.appointments import AppointmentService
@@ -32,7 +33,7 @@ async def _json_and_the_fields_it_may_change(request: Request[Any, Any, Any]) ->
     await require_json(request)
     try:
         fields = msgspec.json.decode(await request.body())
-    except msgspec.DecodeError:
+    except MALFORMED_JSON_ERRORS:
         return  # not JSON: the body's own 400 follows
     if isinstance(fields, dict):
         require(request, access_for_appointment_change(frozenset(fields)))
