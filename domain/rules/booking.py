@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from domain.errors import Conflict
 from domain.rules.reminders import ReminderPolicy, plan_reminders
@@ -66,3 +68,13 @@ def check_plan_against_timetable(
             raise Conflict("hold.mismatch")
         return None
     return check_against_timetable(timetable, plan.start, plan.end, now, hold_id, future_active=plan.start >= now)
+
+
+# The stored columns of the fields SPEC §3 calls a reschedule (time, duration, clinician, and the
+# place: department, postcode). A change to any of them re-plans the unsent reminders (SPEC §6).
+RESCHEDULE_COLUMNS = ("starts_at", "duration_minutes", "clinician_id", "department_id", "postcode")
+
+
+def rescheduled(row: Mapping[str, Any], values: Mapping[str, Any]) -> bool:
+    """Whether ``values`` (the columns an update sets) move the appointment ``row`` in time or place."""
+    return any(column in values and values[column] != row[column] for column in RESCHEDULE_COLUMNS)

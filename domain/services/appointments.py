@@ -18,7 +18,7 @@ from domain.inputs import AppointmentCreate, AppointmentUpdate, requested_change
 from domain.models import Appointment, Clinician, Department, Patient, table
 from domain.random_ids import random_uuid
 from domain.rules import Status
-from domain.rules.booking import BookingPlan, plan_booking
+from domain.rules.booking import BookingPlan, plan_booking, rescheduled
 from domain.rules.reminders import ReminderPolicy
 from domain.schemas import AppointmentView, Page, appointment_view
 from domain.services.appointment_queries import APPOINTMENT_BY_ID, AppointmentFilter, fetch_appointment, fetch_page
@@ -230,12 +230,13 @@ class AppointmentService:
                 await self.sql.execute(update(APPOINTMENT).where(APPOINTMENT.c.id == row["id"]).values(values))
             except ConstraintViolation as exc:
                 raise overlap_conflict(exc) from None
-            # A new start re-plans the reminders; a new duration alone leaves them as they are.
-            new_start = values.get("starts_at", row["starts_at"]) != row["starts_at"]
-            if new_start or status is not Status.ACTIVE:
+            # SPEC §6: a rescheduled appointment's unsent reminders are cancelled and new ones
+            # planned (what they say is read at sending, but the record shows the change).
+            if rescheduled(row, values) or status is not Status.ACTIVE:
                 await cancel_reminders(self.sql, [row["id"]])
-            if new_start and status is Status.ACTIVE:
-                await schedule_reminders(self.sql, row["id"], values["starts_at"], self.reminders, now)
+            if rescheduled(row, values) and status is Status.ACTIVE:
+                start = values.get("starts_at", row["starts_at"])
+                await schedule_reminders(self.sql, row["id"], start, self.reminders, now)
             updated = await fetch_appointment(self.sql, row["id"])
             after = appointment_view(updated, now)
             await record(self.audit, self.sql, **event, changes=changed_fields(before, after))

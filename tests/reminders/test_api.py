@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
+import pytest
 from sqlalchemy import select, update
 
 from domain.models import Reminder
@@ -103,6 +104,38 @@ async def test_rescheduling_replaces_the_reminders(client) -> None:
     assert {after[r["id"]]["status"] for r in before} == {"cancelled"}
     planned = sorted(parse_instant(r["due_at"]) for r in after.values() if r["status"] == "scheduled")
     assert planned == [new_start - 24 * HOUR, new_start - 2 * HOUR]
+
+
+@pytest.mark.parametrize(
+    "change",
+    [{"postcode": "CF10 1AA"}, {"clinician": "Dr Elsewhere"}, {"duration": "45m"}, {"department": "Elsewhere"}],
+)
+async def test_a_reschedule_in_place_or_length_replaces_the_unsent_reminders(client, change) -> None:
+    """SPEC §3 counts time, duration, clinician and postcode as a reschedule; SPEC §6 cancels a
+    rescheduled appointment's unsent reminders and plans new ones."""
+    await create_patient(client, nhs_number(1))
+    start = now() + 72 * HOUR
+    appointment = await book(client, nhs_number(1), start)
+    before = await reminders_of(client, appointment["id"])
+
+    response = await client.patch(f"/appointments/{appointment['id']}", json=change)
+
+    assert response.status_code == 200, response.text
+    after = {r["id"]: r for r in await reminders_of(client, appointment["id"])}
+    assert {after[r["id"]]["status"] for r in before} == {"cancelled"}
+    planned = sorted(parse_instant(r["due_at"]) for r in after.values() if r["status"] == "scheduled")
+    assert planned == [start - 24 * HOUR, start - 2 * HOUR]
+
+
+async def test_a_patch_that_changes_nothing_keeps_the_reminders(client) -> None:
+    await create_patient(client, nhs_number(1))
+    appointment = await book(client, nhs_number(1), now() + 72 * HOUR)
+    before = await reminders_of(client, appointment["id"])
+    same = {"postcode": appointment["postcode"], "duration": appointment["duration"]}
+
+    assert (await client.patch(f"/appointments/{appointment['id']}", json=same)).status_code == 200
+
+    assert await reminders_of(client, appointment["id"]) == before
 
 
 async def test_deleting_an_appointment_keeps_its_reminders_cancelled(client, sessions) -> None:
