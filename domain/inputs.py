@@ -11,7 +11,16 @@ import uuid
 from collections.abc import Callable, Mapping
 from typing import Annotated, Any, ClassVar, TypeVar
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, WithJsonSchema
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    WithJsonSchema,
+)
 from pydantic_core import PydanticCustomError
 
 from domain import rules
@@ -37,6 +46,19 @@ def _checked(rule: Callable[[Any], Any]) -> BeforeValidator:
             raise PydanticCustomError(exc.code, exc.code, exc.params) from None
 
     return BeforeValidator(validate)
+
+
+def _checked_against(earlier: str, problem: Callable[[Any, Any], str | None]) -> AfterValidator:
+    """This field checked against an ``earlier`` one that is valid: a rule spanning fields then
+    reports beside the other fields' errors (SPEC §5: every bad field at once)."""
+
+    def validate(value: Any, info: ValidationInfo) -> Any:
+        other = info.data.get(earlier)
+        if value is not None and other is not None and (code := problem(other, value)):
+            raise PydanticCustomError(code, code)
+        return value
+
+    return AfterValidator(validate)
 
 
 def _uuid(value: Any) -> uuid.UUID:
@@ -190,10 +212,10 @@ class ScheduleCreate(_Input):
     postcode: Postcode
     weekdays: Weekdays
     start: WallTime
-    end: WallTime
+    end: Annotated[WallTime, _checked_against("start", schedules.session_times_problem)]
     slot: SlotLength = schedules.DEFAULT_SLOT_MINUTES
-    valid_from: CalendarDate | None = None  # default: today in London
-    valid_to: CalendarDate | None = None
+    valid_from: CalendarDate | None = None  # default: today in London (then checked by the service)
+    valid_to: Annotated[CalendarDate | None, _checked_against("valid_from", schedules.validity_problem)] = None
 
 
 class ScheduleUpdate(_Input):
@@ -222,7 +244,7 @@ class UnavailabilityCreate(_Input):
 
     clinician: Clinician
     starts_at: Instant = Field(alias="from")
-    ends_at: Instant = Field(alias="to")
+    ends_at: Annotated[Instant, _checked_against("starts_at", schedules.unavailability_problem)] = Field(alias="to")
     reason: Reason = None
 
 

@@ -117,14 +117,28 @@ class Session:
         return bool(self.weekdays >> day.weekday() & 1)
 
 
+def session_times_problem(start_minute: int, end_minute: int) -> str | None:
+    """A session must end after it starts (the code of the ``end`` error, if any)."""
+    return "schedule.end_before_start" if start_minute >= end_minute else None
+
+
+def validity_problem(valid_from: dt.date, valid_to: dt.date | None) -> str | None:
+    """A schedule's validity must not end before it begins (the code of the ``valid_to`` error)."""
+    return "schedule.validity_order" if valid_to is not None and valid_to < valid_from else None
+
+
+def unavailability_problem(starts_at: dt.datetime, ends_at: dt.datetime) -> str | None:
+    """Unavailability ``[from, to)`` must not be empty (the code of the ``to`` error)."""
+    return "range.order" if ends_at <= starts_at else None
+
+
 def check_session(session: Session) -> list[FieldError]:
     """The rules that span fields: start before end, validity not ending before it begins."""
-    errors = []
-    if session.start_minute >= session.end_minute:
-        errors.append(FieldError("end", "schedule.end_before_start"))
-    if session.valid_to is not None and session.valid_to < session.valid_from:
-        errors.append(FieldError("valid_to", "schedule.validity_order"))
-    return errors
+    problems = [
+        ("end", session_times_problem(session.start_minute, session.end_minute)),
+        ("valid_to", validity_problem(session.valid_from, session.valid_to)),
+    ]
+    return [FieldError(field, code) for field, code in problems if code is not None]
 
 
 def sessions_clash(a: Session, b: Session) -> bool:

@@ -14,6 +14,7 @@ from domain.inputs import UnavailabilityCreate
 from domain.models import Clinician, Unavailability, table
 from domain.paging import fetch_page
 from domain.rules import check_search_text, entity_key, parse_aware_datetime
+from domain.rules.schedules import unavailability_problem
 from domain.schemas import Page, UnavailabilityView, unavailability_view
 from domain.services.directory import resolve_entity
 from domain.services.schedules import parse_uuid
@@ -35,8 +36,8 @@ class UnavailabilityService:
 
     async def create(self, data: UnavailabilityCreate) -> UnavailabilityView:
         """Record ``[from, to)``; bookings already made in it stay (they are the service's to move)."""
-        if data.ends_at <= data.starts_at:
-            raise InvalidInput([FieldError("to", "range.order")])
+        if code := unavailability_problem(data.starts_at, data.ends_at):  # also checked on input
+            raise InvalidInput([FieldError("to", code)])
         now = utcnow()
         values: dict[str, Any] = {
             "id": uuid.uuid4(),

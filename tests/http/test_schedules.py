@@ -69,6 +69,13 @@ async def test_bad_schedules_name_every_bad_field(client) -> None:
     }
     backwards = assert_problem(await client.post("/schedules", json=schedule_body(start="12:00", end="09:00")), 400)
     assert field_codes(backwards) == {"end": "schedule.end_before_start"}
+    # Rules that span fields report beside the other fields' errors, all at once.
+    everything = schedule_body(start="15:00", end="13:00", slot="1m", valid_from="2030-02-01", valid_to="2030-01-01")
+    assert field_codes(assert_problem(await client.post("/schedules", json=everything), 400)) == {
+        "end": "schedule.end_before_start",
+        "slot": "slot.range",
+        "valid_to": "schedule.validity_order",
+    }
     validity = schedule_body(valid_from="2030-01-02", valid_to="2030-01-01")
     assert field_codes(assert_problem(await client.post("/schedules", json=validity), 400)) == {
         "valid_to": "schedule.validity_order"
@@ -121,6 +128,11 @@ async def test_bad_unavailability_is_400_and_changes_nothing(client) -> None:
     backwards = {"clinician": "Dr Slot", "from": "2031-08-02T00:00:00Z", "to": "2031-08-01T00:00:00Z"}
     assert field_codes(assert_problem(await client.post("/unavailability", json=backwards), 400)) == {
         "to": "range.order"
+    }
+    both = {**backwards, "reason": "a\nb"}
+    assert field_codes(assert_problem(await client.post("/unavailability", json=both), 400)) == {
+        "to": "range.order",
+        "reason": "reason.control_character",
     }
     control = {"clinician": "Dr Slot", "from": "2031-08-01T00:00:00Z", "to": "2031-08-02T00:00:00Z", "reason": "a\nb"}
     assert field_codes(assert_problem(await client.post("/unavailability", json=control), 400)) == {
