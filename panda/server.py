@@ -126,12 +126,7 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
             self._answer_and_linger(self._refusal)
             return
         headers, body = _malformed_request_problem(dict(self.headers).get(b"accept-language", b""))
-        content = [STATUS_LINE[400]]
-        for name, value in self.server_state.default_headers:
-            content.extend([name, b": ", value, b"\r\n"])
-        content.extend([*headers, b"connection: close\r\n\r\n", body])
-        self.transport.write(b"".join(content))
-        self.transport.close()
+        self._answer_and_linger(400, headers, body)
 
     def _refuse(self, status: int) -> None:
         self._refusal = status
@@ -165,7 +160,7 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         else:  # nothing was asked: close quietly, as after an idle keep-alive
             self.transport.close()
 
-    def _answer_and_linger(self, status: int) -> None:
+    def _answer_and_linger(self, status: int, headers: list[bytes] | None = None, body: bytes = b"") -> None:
         """Answer, half-close, and read (and drop) what the client still sends for a moment.
 
         Closing at once with the client's bytes still unread makes the kernel send a reset, which
@@ -175,7 +170,8 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         content = [STATUS_LINE[status]]
         for name, value in self.server_state.default_headers:
             content.extend([name, b": ", value, b"\r\n"])
-        content.append(b"content-length: 0\r\nconnection: close\r\n\r\n")
+        content.extend(headers or [b"content-length: 0\r\n"])
+        content.extend([b"connection: close\r\n\r\n", body])
         self.transport.write(b"".join(content))
         self._disarm_head_deadline()
         if not self.transport.can_write_eof():
@@ -188,7 +184,7 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
 def _malformed_request_problem(accept_language: bytes) -> tuple[list[bytes], bytes]:
     """The 400 ``request.malformed`` problem document (header lines, body), in the client's
     language when its ``Accept-Language`` was read before the error."""
-    import msgspec  # here, not at the top: spawned API processes import this module before they can answer
+    import msgspec  # here, not at the top: the supervisor process, which imports this module too, never needs them
 
     from domain.messages import message, negotiate_language, title
 

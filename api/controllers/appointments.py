@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-import msgspec
 from litestar import Controller, Request, Response
 from litestar.di import NamedDependency
+from litestar.exceptions import SerializationException
 from litestar.params import FromPath, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_201_CREATED
 
@@ -20,7 +20,6 @@ from api.routes import delete, get, patch, post
 from domain.audit.events import Action, ResourceType
 from domain.auth.access import Access, access_for_appointment_change
 from domain.inputs import AppointmentCreate, AppointmentUpdate
-from domain.json_text import MALFORMED_JSON_ERRORS
 from domain.schemas import AppointmentView, Page
 from domain.services.appointment_queries import parse_filter
 from domain.services.appointments import AppointmentService
@@ -32,8 +31,8 @@ async def _json_and_the_fields_it_may_change(request: Request[Any, Any, Any]) ->
     value, not told what is wrong with the value (400)."""
     await require_json(request)
     try:
-        fields = msgspec.json.decode(await request.body())
-    except MALFORMED_JSON_ERRORS:
+        fields = await request.json()  # decoded once: the body parameter reuses it
+    except SerializationException:
         return  # not JSON: the body's own 400 follows
     if isinstance(fields, dict):
         require(request, access_for_appointment_change(frozenset(fields)))

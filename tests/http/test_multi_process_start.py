@@ -8,6 +8,8 @@ in turn and the API never served (seen in CI). ``API_PROCESS_HEALTHCHECK_SECONDS
 
 from __future__ import annotations
 
+import os
+
 import httpx
 import pytest
 
@@ -32,7 +34,11 @@ if "--multiprocessing-fork" in sys.argv:
 def test_api_processes_that_start_slowly_are_not_killed_before_they_serve(settings, tmp_path) -> None:
     starts = tmp_path / "starts"
     (tmp_path / "sitecustomize.py").write_text(SLOW_START.format(starts=str(starts), delay=CHILD_START_DELAY_SECONDS))
-    with live_api(settings, processes=2, extra_env={"PYTHONPATH": str(tmp_path)}) as base_url:
+    with live_api(
+        settings,
+        processes=2,
+        extra_env={"PYTHONPATH": os.pathsep.join(filter(None, [str(tmp_path), os.environ.get("PYTHONPATH")]))},
+    ) as base_url:
         answers = [httpx.get(f"{base_url}/health", timeout=5).status_code for _ in range(4)]
         # Both processes have passed their delay by now; a replaced one would have left a third start.
         started = starts.read_text().split()

@@ -85,7 +85,8 @@ def _start_dying_worker(settings: Settings, workdir: Path) -> Process:
     # is counted on its own: legitimate at-least-once delivery, but not the count this test
     # asserts. The resume is the first task the worker finishes.
     process.wait_for("succeeded in")
-    assert "Task panda.jobs.resume[" in process.log()
+    finished = [line for line in process.log().splitlines() if "succeeded in" in line]
+    assert "Task panda.jobs.resume[" in finished[0], finished
     return process
 
 
