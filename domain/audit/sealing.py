@@ -44,7 +44,7 @@ def unseal(stored: Mapping[str, Any], patient: str | None, key: bytes | None) ->
     """The changes as recorded, or (the key erased) each field marked :data:`ERASED_VALUE`."""
     if "sealed" not in stored:
         return dict(stored)  # nothing personal was sealed (an appointment's change, or none)
-    if key is not None and patient is not None:
+    if key is not None and patient is not None and stored["sealed"]:  # "": reduced when already erased
         blob = base64.b64decode(stored["sealed"])
         try:
             opened = AESGCM(key).decrypt(blob[:_NONCE_BYTES], blob[_NONCE_BYTES:], patient.encode())

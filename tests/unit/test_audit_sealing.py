@@ -42,3 +42,10 @@ def test_unsealed_changes_pass_through() -> None:
     appointment_change = {"status": {"from": "active", "to": "cancelled"}}
     assert unseal(appointment_change, "9434765919", None) == appointment_change
     assert unseal({}, None, None) == {}
+
+
+def test_changes_reduced_before_sealing_stay_erased_even_beside_a_new_key() -> None:
+    """Migration 0013 keeps only the field names of an erased patient's earlier changes; a number
+    registered again (a new key) still reads them as erased."""
+    reduced = {"fields": ["name"], "sealed": ""}
+    assert unseal(reduced, "9434765919", KEY) == {"name": ERASED_VALUE}
