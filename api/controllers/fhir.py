@@ -12,7 +12,7 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, QueryParameter
 
 from api.access import requires
-from api.audit import audited
+from api.audit import about, audited
 from api.dependencies import provide_fhir
 from api.guards import MULTI_VALUED_OPT
 from api.routes import get
@@ -50,7 +50,12 @@ class FhirController(Controller):
         """The appointment as a FHIR ``Appointment``; a malformed id is 404."""
         return await fhir.appointment(appointment_id)
 
-    @get("/Schedule/{schedule_id:str}", media_type=FHIR_JSON, guards=[requires(Access.DIRECTORY_READ)])
+    @get(
+        "/Schedule/{schedule_id:str}",
+        media_type=FHIR_JSON,
+        guards=[requires(Access.DIRECTORY_READ)],
+        opt=about(ResourceType.SCHEDULE),
+    )
     async def schedule(self, fhir: NamedDependency[FhirService], schedule_id: FromPath[str]) -> dict[str, Any]:
         """A clinician's schedule as a FHIR ``Schedule``; a malformed id is 404."""
         return await fhir.schedule(schedule_id)
@@ -59,7 +64,7 @@ class FhirController(Controller):
         "/Slot",
         media_type=FHIR_JSON,
         guards=[requires(Access.DIRECTORY_READ)],
-        opt={MULTI_VALUED_OPT: ("start",)},
+        opt={MULTI_VALUED_OPT: ("start",), **about(ResourceType.SLOT)},
     )
     async def slots(
         self,

@@ -204,6 +204,11 @@ async def test_refused_requests_leave_a_denied_event(client, keys: Keys) -> None
         assert refused.status_code == 403, path
         [event] = await events_of(client, keys, refused)
         assert (event["action"], event["resource_type"], event["outcome"]) == ("denied", resource_type, 403)
+    for path, resource_type in (("/fhir/Schedule/x", "Schedule"), ("/fhir/Slot?schedule=x", "Slot")):
+        refused = await client.get(path, headers=keys.header("auditor"))
+        assert refused.status_code == 403, path
+        [event] = await events_of(client, keys, refused)
+        assert (event["action"], event["resource_type"], event["outcome"]) == ("denied", resource_type, 403)
 
 
 async def test_failed_requests_leave_one_event_with_their_status(client, keys: Keys) -> None:
