@@ -117,6 +117,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     )
     # Read by the providers in api/dependencies.py.
     app.state.request_sql = request_sql(settings, db_config)
+    app.state.open_sql = open_sql
     app.state.reminder_policy = settings.reminder_policy
     app.state.slot_hold_seconds = settings.slot_hold_seconds
     document_problems(app, guarded=settings.auth_enabled)

@@ -14,7 +14,8 @@ A handler that must not hold a connection while it waits on its client (an uploa
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
+from functools import partial
 from typing import Any, Protocol
 
 import asyncpg
@@ -151,33 +152,10 @@ def opens_request_sql(provider: Provide) -> bool:
 SqlOpener = Callable[[], AbstractAsyncContextManager[SqlRunner]]
 
 
-async def provide_driver_opener(request: Request[Any, Any, Any], settings: NamedDependency[Settings]) -> SqlOpener:
-    """Opens a pooled asyncpg connection on demand, in a transaction committed when the block ends."""
-    state = request.app.state
-
-    @asynccontextmanager
-    async def open_sql() -> AsyncIterator[SqlRunner]:
-        pool = state.driver_pool
-        async with pool.acquire(timeout=settings.db_acquire_timeout_seconds) as connection, connection.transaction():
-            yield AsyncpgRunner(connection)
-
-    return open_sql
-
-
-async def provide_session_opener(db_engine: NamedDependency[AsyncEngine]) -> SqlOpener:
-    """Opens a session of its own on demand (not the request's), committed when the block ends."""
-
-    @asynccontextmanager
-    async def open_sql() -> AsyncIterator[SqlRunner]:
-        async with AsyncSession(db_engine, expire_on_commit=False) as session, session.begin():
-            yield SessionRunner(session)
-
-    return open_sql
-
-
-def opener_provider(settings: Settings) -> Provide:
-    """``open_sql``: a connection opened when the handler asks, committed before the handler goes on."""
-    return Provide(provide_session_opener if settings.is_sqlite else provide_driver_opener)
+async def provide_opener(request: Request[Any, Any, Any]) -> SqlOpener:
+    """``open_sql``: a connection of the API's own, opened when the handler asks and committed when
+    the block ends, before the handler goes on (``app.state.open_sql``, see :func:`app_sql_opener`)."""
+    return partial(request.app.state.open_sql, transaction=True)
 
 
 def _audit_trail(request: Request[Any, Any, Any]) -> AuditTrail | None:
@@ -214,23 +192,28 @@ async def provide_reminders(db_session: NamedDependency[AsyncSession]) -> Remind
 
 class AppSqlOpener(Protocol):
     """Opens a connection of the API's own; ``wait`` bounds the wait for a pooled one (PostgreSQL),
-    ``DB_ACQUIRE_TIMEOUT_SECONDS`` when not given."""
+    ``DB_ACQUIRE_TIMEOUT_SECONDS`` when not given; ``transaction``: its statements commit together
+    when the block ends (a SQLite session always does)."""
 
-    def __call__(self, wait: float | None = None) -> AbstractAsyncContextManager[SqlRunner]: ...
+    def __call__(
+        self, wait: float | None = None, *, transaction: bool = False
+    ) -> AbstractAsyncContextManager[SqlRunner]: ...
 
 
 def app_sql_opener(built: dict[str, Litestar], settings: Settings, engine: AsyncEngine) -> AppSqlOpener:
-    """A connection outside any request's (the key ring's reloads, the audit events the API writes itself)."""
+    """A connection outside any request's: the key ring's reloads, the audit events the API writes
+    itself, and a job upload's row once its body is in (``app.state.open_sql``)."""
 
     @asynccontextmanager
-    async def open_sql(wait: float | None = None) -> AsyncIterator[SqlRunner]:
+    async def open_sql(wait: float | None = None, *, transaction: bool = False) -> AsyncIterator[SqlRunner]:
         if settings.is_sqlite:
             async with AsyncSession(engine, expire_on_commit=False) as session, session.begin():
                 yield SessionRunner(session)
             return
         pool = built["app"].state.driver_pool  # opened by driver_pool_lifespan once the app has started
         timeout = settings.db_acquire_timeout_seconds if wait is None else wait
-        async with pool.acquire(timeout=timeout) as connection:
+        acquired = pool.acquire(timeout=timeout)
+        async with acquired as connection, connection.transaction() if transaction else nullcontext():
             yield AsyncpgRunner(connection)
 
     return open_sql

@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.access import requires
 from api.audit import audited
-from api.dependencies import SqlOpener, opener_provider, provide_jobs
+from api.dependencies import SqlOpener, provide_jobs, provide_opener
 from api.job_queue import JobQueue
 from api.params import Limit, Offset
 from api.problems import LocalisedProblem
@@ -181,7 +181,7 @@ def jobs_router(settings: Settings) -> Router:
         dependencies={
             "job_queue": Provide(lambda: queue, use_cache=True, sync_to_thread=False),
             "upload_slots": Provide(lambda: slots, use_cache=True, sync_to_thread=False),
-            "open_sql": opener_provider(settings),
+            "open_sql": Provide(provide_opener),
         },
     )
 
