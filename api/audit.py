@@ -24,7 +24,7 @@ from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from domain.audit.events import INSERT_EVENT, Action, AuditTrail, ResourceType
 from domain.auth.actor import UNAUTHENTICATED, Actor
-from domain.messages import message, negotiate_language, title
+from domain.messages import negotiate_language, problem_document
 from domain.rules import normalise_nhs_number
 from domain.sql import SessionRunner
 
@@ -67,9 +67,14 @@ def about(resource_type: ResourceType) -> dict[str, ResourceType]:
     return {RESOURCE_OPT: resource_type}
 
 
+def _opt(handler: Any, key: str) -> Any:
+    """A value of a route handler's ``opt`` (its controller's merged in), or None."""
+    return (getattr(handler, "opt", None) or {}).get(key)
+
+
 def declared_audit(handler: Any) -> AuditedRoute | None:
     """The audit event a route handler declares, if any."""
-    declared = (getattr(handler, "opt", None) or {}).get(AUDIT_OPT)
+    declared = _opt(handler, AUDIT_OPT)
     return declared if isinstance(declared, AuditedRoute) else None
 
 
@@ -131,7 +136,7 @@ def _unwritten_event(scope: Scope, status: int) -> dict[str, Any] | None:
             actor=actor if isinstance(actor, Actor) else UNAUTHENTICATED,
             request_id=scope.get("state", {}).get("request_id"),
             action=Action.DENIED,
-            resource_type=(getattr(handler, "opt", None) or {}).get(RESOURCE_OPT),
+            resource_type=_opt(handler, RESOURCE_OPT),
             success_outcome=status,
         )
     elif trail.written and (status < 400 or trail.committed):
@@ -148,11 +153,7 @@ def _unavailable(scope: Scope) -> list[Message]:
     headers = dict(scope.get("headers") or [])
     language = negotiate_language(headers.get(b"accept-language", b"").decode("latin-1") or None)
     problem = {
-        "type": "urn:panda:problem:service.unavailable",
-        "title": title(503, language),
-        "status": 503,
-        "detail": message("service.unavailable", language),
-        "code": "service.unavailable",
+        **problem_document(503, "service.unavailable", language),
         "request_id": scope.get("state", {}).get("request_id"),
     }
     body = msgspec.json.encode(problem)

@@ -255,3 +255,15 @@ def message(code: str, language: str, **params: Any) -> str:
 def title(status: int, language: str) -> str:
     """The localised title of an HTTP status."""
     return translations(language).gettext(TITLES.get(status, TITLES[500]))
+
+
+def problem_document(status: int, code: str, language: str) -> dict[str, Any]:
+    """An RFC 9457 problem document with no field errors, for answers made outside Litestar's
+    exception handling (the audit layer's 503, the HTTP server's 400)."""
+    return {
+        "type": f"urn:panda:problem:{code}",
+        "title": title(status, language),
+        "status": status,
+        "detail": message(code, language),
+        "code": code,
+    }

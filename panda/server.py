@@ -186,19 +186,10 @@ def _malformed_request_problem(accept_language: bytes) -> tuple[list[bytes], byt
     language when its ``Accept-Language`` was read before the error."""
     import msgspec  # here, not at the top: the supervisor process, which imports this module too, never needs them
 
-    from domain.messages import message, negotiate_language, title
+    from domain.messages import negotiate_language, problem_document
 
     language = negotiate_language(accept_language.decode("latin-1") or None)
-    code = "request.malformed"
-    body = msgspec.json.encode(
-        {
-            "type": f"urn:panda:problem:{code}",
-            "title": title(400, language),
-            "status": 400,
-            "detail": message(code, language),
-            "code": code,
-        }
-    )
+    body = msgspec.json.encode(problem_document(400, "request.malformed", language))
     headers = [
         b"content-type: application/problem+json\r\n",
         b"content-language: " + language.encode("ascii") + b"\r\n",
