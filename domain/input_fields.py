@@ -31,7 +31,7 @@ def _checked(rule: Callable[[Any], Any]) -> BeforeValidator:
     return BeforeValidator(validate)
 
 
-def _checked_against(earlier: str, problem: Callable[[Any, Any], str | None]) -> AfterValidator:
+def checked_against(earlier: str, problem: Callable[[Any, Any], str | None]) -> AfterValidator:
     """This field checked against an ``earlier`` one that is valid: a rule spanning fields then
     reports beside the other fields' errors (SPEC §5: every bad field at once)."""
 

@@ -40,7 +40,7 @@ from domain.input_fields import (
     StatusField,
     WallTime,
     Weekdays,
-    _checked_against,
+    checked_against,
 )
 from domain.rules import schedules
 from domain.rules.preferences import (
@@ -148,10 +148,10 @@ class ScheduleCreate(_Input):
     postcode: Postcode
     weekdays: Weekdays
     start: WallTime
-    end: Annotated[WallTime, _checked_against("start", schedules.session_times_problem)]
+    end: Annotated[WallTime, checked_against("start", schedules.session_times_problem)]
     slot: SlotLength = schedules.DEFAULT_SLOT_MINUTES
     valid_from: CalendarDate | None = None  # default: today in London (then checked by the service)
-    valid_to: Annotated[CalendarDate | None, _checked_against("valid_from", schedules.validity_problem)] = None
+    valid_to: Annotated[CalendarDate | None, checked_against("valid_from", schedules.validity_problem)] = None
 
 
 class ScheduleUpdate(_Input):
@@ -180,7 +180,7 @@ class UnavailabilityCreate(_Input):
 
     clinician: Clinician
     starts_at: Instant = Field(alias="from")
-    ends_at: Annotated[Instant, _checked_against("starts_at", schedules.unavailability_problem)] = Field(alias="to")
+    ends_at: Annotated[Instant, checked_against("starts_at", schedules.unavailability_problem)] = Field(alias="to")
     reason: Reason = None
 
 

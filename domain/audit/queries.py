@@ -115,7 +115,9 @@ async def search_events(sql: SqlRunner, filters: AuditFilter, limit: int, offset
     """Events matching the filters, newest first."""
     ordered = select(AUDIT_EVENT).order_by(AUDIT_EVENT.c.at.desc(), AUDIT_EVENT.c.id.desc())
     rows, total = await fetch_page(sql, ordered, AUDIT_EVENT, _conditions(filters), limit, offset)
-    keys = await keys_of(sql, (r["patient"] for r in rows if r["changes"]))
+    # Only a patient's own changes are sealed (domain/audit/sealing.py): only theirs need a key.
+    sealed_for = (r["patient"] for r in rows if r["changes"] and r["resource_type"] == ResourceType.PATIENT.value)
+    keys = await keys_of(sql, sealed_for)
     return Page(items=[audit_event_view(r, keys) for r in rows], total=total, limit=limit, offset=offset)
 
 
@@ -133,9 +135,8 @@ async def appointment_history(sql: SqlRunner, raw_id: str, limit: int, offset: i
     ]
     ordered = select(AUDIT_EVENT).order_by(AUDIT_EVENT.c.at, AUDIT_EVENT.c.id)
     rows, total = await fetch_page(sql, ordered, AUDIT_EVENT, conditions, limit, offset)
-    keys = await keys_of(sql, (r["patient"] for r in rows if r["changes"]))
-    items = [
-        HistoryEntryView(at=to_utc_iso(r["at"]), actor=r["actor"], action=r["action"], changes=_changes(r, keys))
+    items = [  # an appointment's changes are never sealed: no key is needed to read them
+        HistoryEntryView(at=to_utc_iso(r["at"]), actor=r["actor"], action=r["action"], changes=_changes(r, {}))
         for r in rows
     ]
     return Page(items=items, total=total, limit=limit, offset=offset)

@@ -9,12 +9,11 @@ from typing import Any
 from sqlalchemy import bindparam, delete, insert, select
 
 from domain.clock import utcnow
-from domain.errors import FieldChecker, FieldError, InvalidInput, NotFound
+from domain.errors import FieldChecker, NotFound
 from domain.inputs import UnavailabilityCreate
 from domain.models import Clinician, Unavailability, table
 from domain.paging import fetch_page
 from domain.rules import check_search_text, entity_key, parse_aware_datetime
-from domain.rules.schedules import unavailability_problem
 from domain.schemas import Page, UnavailabilityView, unavailability_view
 from domain.services.directory import resolve_entity
 from domain.services.schedules import parse_uuid
@@ -35,9 +34,8 @@ class UnavailabilityService:
         self.sql = sql
 
     async def create(self, data: UnavailabilityCreate) -> UnavailabilityView:
-        """Record ``[from, to)``; bookings already made in it stay (they are the service's to move)."""
-        if code := unavailability_problem(data.starts_at, data.ends_at):  # also checked on input
-            raise InvalidInput([FieldError("to", code)])
+        """Record ``[from, to)`` (its order checked by ``UnavailabilityCreate``); bookings already made
+        in it stay (they are the service's to move)."""
         now = utcnow()
         values: dict[str, Any] = {
             "id": uuid.uuid4(),
