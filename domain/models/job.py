@@ -75,9 +75,11 @@ class JobKey(DefaultBase):
     """Keys (NHS numbers, appointment ids) a validation job has seen: a repeat in the file is a duplicate.
 
     Scratch state, deleted when the job ends; an import needs none (the stored rows are the keys).
+    No foreign key to ``job``: its check, once per claimed key, cost as much as the key's own
+    insert (a million-row validation claims a million keys), and jobs are never deleted.
     """
 
     __tablename__ = "job_key"
 
-    job_id: Mapped[uuid.UUID] = mapped_column(GUID(), ForeignKey("job.id", ondelete="CASCADE"), primary_key=True)
+    job_id: Mapped[uuid.UUID] = mapped_column(GUID(), primary_key=True)
     key: Mapped[str] = mapped_column(String(64), primary_key=True)
