@@ -21,7 +21,7 @@ from domain.auth.access import Access
 from domain.inputs import PatientCreate, PatientUpdate
 from domain.schemas import AppointmentView, Page, PatientView
 from domain.services.appointments import AppointmentService
-from domain.services.patients import PatientService
+from domain.services.patients import PatientService, parse_patient_filter
 
 
 def _about_patient(action: Action) -> dict[str, Any]:
@@ -60,7 +60,7 @@ class PatientController(Controller):
         offset: Offset = 0,
     ) -> Page[PatientView]:
         """List patients, optionally by part of the name or by postcode."""
-        return await patients.search(name, postcode, limit, offset)
+        return await patients.search(parse_patient_filter(name, postcode), limit, offset)
 
     @get("/{nhs_number:str}", guards=[requires(Access.CLINICAL_READ)], opt=_about_patient(Action.READ))
     async def get_patient(self, patients: NamedDependency[PatientService], nhs_number: FromPath[str]) -> PatientView:

@@ -16,7 +16,7 @@ from api.routes import get
 from domain.audit.events import Action, ResourceType
 from domain.auth.access import Access
 from domain.schemas import OutboxMessageView, Page, ReminderView
-from domain.services.reminder_queries import ReminderService
+from domain.services.reminder_queries import ReminderService, parse_appointment_filter
 
 
 class ReminderController(Controller):
@@ -50,4 +50,4 @@ class ReminderController(Controller):
         offset: Offset = 0,
     ) -> Page[OutboxMessageView]:
         """Messages recorded by the ``outbox`` channel, newest first."""
-        return await reminders.outbox(appointment, limit, offset)
+        return await reminders.outbox(parse_appointment_filter(appointment), limit, offset)

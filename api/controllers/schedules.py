@@ -20,8 +20,8 @@ from domain.audit.events import ResourceType
 from domain.auth.access import Access
 from domain.inputs import ScheduleCreate, ScheduleUpdate, UnavailabilityCreate
 from domain.schemas import Page, ScheduleView, UnavailabilityView
-from domain.services.schedules import ScheduleService
-from domain.services.unavailability import UnavailabilityService
+from domain.services.schedules import ScheduleService, parse_schedule_filter
+from domain.services.unavailability import UnavailabilityService, parse_unavailability_filter
 
 ClinicianFilter = Annotated[str | None, QueryParameter(description="Clinician's name, case-insensitive.")]
 DepartmentFilter = Annotated[str | None, QueryParameter(description="Department's name, case-insensitive.")]
@@ -54,7 +54,7 @@ class ScheduleController(Controller):
         offset: Offset = 0,
     ) -> Page[ScheduleView]:
         """Schedules by clinician and start time."""
-        return await schedules.search(clinician, department, limit, offset)
+        return await schedules.search(parse_schedule_filter(clinician, department), limit, offset)
 
     @get("/{schedule_id:str}", guards=[requires(Access.DIRECTORY_READ)])
     async def get_schedule(
@@ -104,7 +104,7 @@ class UnavailabilityController(Controller):
         offset: Offset = 0,
     ) -> Page[UnavailabilityView]:
         """Unavailability overlapping ``[from, to)``, by start."""
-        return await unavailability.search(clinician, since, until, limit, offset)
+        return await unavailability.search(parse_unavailability_filter(clinician, since, until), limit, offset)
 
     @delete("/{unavailability_id:str}", guards=[requires(Access.SCHEDULE_WRITE)])
     async def delete_unavailability(
