@@ -11,8 +11,9 @@ itself (``responses=``) is kept as it is.
 Inputs: request bodies are documented as they are read. Litestar describes a field by its
 Python type, so a duration (read from ``"1h30m"`` into minutes) showed as an integer; it leaves
 out the models' own JSON Schema (patterns, lengths, examples), that an unknown field is refused
-(``additionalProperties: false``), and that a partial update's field may be left out but not
-sent as ``null`` (the models' ``REFUSES_NULL``).
+(``additionalProperties: false``), that a partial update's field may be left out but not
+sent as ``null`` (the models' ``REFUSES_NULL``), and that a create's optional field with a default
+takes ``null`` for that default (``NULL_IS_DEFAULT``).
 
 Interactive docs: Swagger UI at ``/schema`` (and ``/schema/swagger``), its script, styles and
 icon served by PANDA itself from the pinned ``swagger-ui-py`` package. Litestar's renderers load
@@ -48,6 +49,7 @@ from pydantic import BaseModel
 from api.access import declared_access, requires
 from domain import inputs
 from domain.auth.access import Access
+from domain.input_fields import NULL_IS_DEFAULT
 
 DOCS_ASSETS_PATH = "/schema/assets"
 # The Swagger UI release inside swagger-ui-py 25.7.1 (pinned in pyproject.toml): 5.x reads OpenAPI 3.1.
@@ -144,6 +146,12 @@ def document_inputs(app: Litestar) -> None:
             if isinstance(nullable, Schema) and nullable.one_of:
                 kept = [s for s in nullable.one_of if not (isinstance(s, Schema) and s.type == OpenAPIType.NULL)]
                 schema.properties[name] = kept[0] if len(kept) == 1 else Schema(one_of=kept)  # type: ignore[index]
+        properties = schema.properties or {}
+        for name, model_field in model.model_fields.items():
+            key = model_field.alias or name
+            shown = properties.get(key)
+            if NULL_IS_DEFAULT in model_field.metadata and shown is not None and not getattr(shown, "one_of", None):
+                properties[key] = Schema(one_of=[shown, Schema(type=OpenAPIType.NULL)])
 
 
 # What a model's own JSON Schema says better than its Python types; formats stay Litestar's

@@ -6,18 +6,27 @@ from typing import Annotated, Any
 
 from litestar import Request
 from litestar.exceptions import SerializationException
+from litestar.openapi.spec import OpenAPIType
 from litestar.params import QueryParameter
 from litestar.serialization import decode_json
 from litestar.types import Empty
 
 from domain.json_text import MALFORMED_JSON_ERRORS
+from domain.rules.pages import DEFAULT_LIMIT, MAX_LIMIT, MAX_OFFSET
 
-MAX_LIMIT = 500
-# Beyond any list PANDA holds; unbounded, a huge offset overflowed the database's integer (a 500).
-MAX_OFFSET = 1_000_000_000
 
-Limit = Annotated[int, QueryParameter(ge=1, le=MAX_LIMIT, description="Page size (1–500).")]
-Offset = Annotated[int, QueryParameter(ge=0, le=MAX_OFFSET, description="Items to skip.")]
+def _whole_number(low: int, high: int, default: int, description: str) -> QueryParameter:
+    """A query parameter taken as the raw text and parsed by the domain with the list's filters
+    (``domain.paging.parse_listing``), so one 400 names it with every other bad field; the schema
+    still documents the number it must be."""
+    return QueryParameter(
+        description=description,
+        schema_extra={"type": OpenAPIType.INTEGER, "one_of": None, "minimum": low, "maximum": high, "default": default},
+    )
+
+
+Limit = Annotated[str | None, _whole_number(1, MAX_LIMIT, DEFAULT_LIMIT, f"Page size (1–{MAX_LIMIT}).")]
+Offset = Annotated[str | None, _whole_number(0, MAX_OFFSET, 0, "Items to skip.")]
 
 
 class JsonBodyRequest(Request[Any, Any, Any]):

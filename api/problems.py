@@ -15,7 +15,6 @@ from pydantic import ValidationError
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
-from api.params import MAX_LIMIT, MAX_OFFSET
 from domain.errors import DomainError, FieldError, InvalidInput, Unauthenticated
 from domain.inputs import field_errors
 from domain.messages import message, negotiate_language, title
@@ -30,7 +29,6 @@ _HTTP_CODES = {
     415: "content_type.unsupported",
     503: "service.unavailable",
 }
-_QUERY_CODES = {"limit": ("query.limit", {"max": MAX_LIMIT}), "offset": ("query.offset", {"max": MAX_OFFSET})}
 # The API's hot paths run on asyncpg directly, whose errors SQLAlchemy does not wrap: a lost or
 # refused connection, a server shutting down or starting up, a full server, a cancelled statement.
 # A pooled connection the server closed while it sat idle fails with InternalClientError
@@ -141,9 +139,8 @@ def _query_error(item: Any) -> FieldError:
     if isinstance(item, dict) and item.get("source") == "body":
         # The body itself is missing (an empty request): the client must send a JSON object.
         return FieldError("body", "body.not_object")
-    key = str(item.get("key", "query")) if isinstance(item, dict) else "query"
-    code, params = _QUERY_CODES.get(key, ("query.invalid", {}))
-    return FieldError(key, code, params)
+    # ``limit`` and ``offset`` never get here: the domain parses them with the list's filters.
+    return FieldError(str(item.get("key", "query")) if isinstance(item, dict) else "query", "query.invalid")
 
 
 def from_unexpected(exc: Exception) -> LocalisedProblem:

@@ -19,6 +19,7 @@ from pydantic import (
 from domain import rules
 from domain.errors import FieldError, InvalidInput, RuleViolation
 from domain.input_fields import (
+    NULL_IS_DEFAULT,
     AppointmentId,
     CalendarDate,
     Clinician,
@@ -82,7 +83,7 @@ class PatientCreate(_Input):
     email: Email | None = None
     phone: Phone | None = None
     reminder_preference: Preference | None = None
-    language: LanguageCode = DEFAULT_LANGUAGE
+    language: Annotated[LanguageCode, NULL_IS_DEFAULT] = DEFAULT_LANGUAGE
 
 
 class PatientUpdate(_Input):
@@ -111,7 +112,7 @@ class AppointmentCreate(_Input):
 
     id: AppointmentId | None = None
     patient: NhsNumber
-    status: StatusField = Status.ACTIVE
+    status: Annotated[StatusField, NULL_IS_DEFAULT] = Status.ACTIVE
     time: Instant
     duration: Minutes
     clinician: Clinician
@@ -149,7 +150,7 @@ class ScheduleCreate(_Input):
     weekdays: Weekdays
     start: WallTime
     end: Annotated[WallTime, checked_against("start", schedules.session_times_problem)]
-    slot: SlotLength = schedules.DEFAULT_SLOT_MINUTES
+    slot: Annotated[SlotLength, NULL_IS_DEFAULT] = schedules.DEFAULT_SLOT_MINUTES
     valid_from: CalendarDate | None = None  # default: today in London (then checked by the service)
     valid_to: Annotated[CalendarDate | None, checked_against("valid_from", schedules.validity_problem)] = None
 

@@ -20,6 +20,7 @@ from api.routes import delete, get, patch, post
 from domain.audit.events import Action, ResourceType
 from domain.auth.access import Access, access_for_appointment_change
 from domain.inputs import AppointmentCreate, AppointmentUpdate
+from domain.paging import parse_listing
 from domain.schemas import AppointmentView, Page
 from domain.services.appointment_queries import parse_filter
 from domain.services.appointments import AppointmentService
@@ -74,12 +75,14 @@ class AppointmentController(Controller):
         status: Annotated[str | None, QueryParameter(description="active, attended, cancelled or missed.")] = None,
         start_from: Annotated[str | None, QueryParameter(name="from", description="Start ≥ this instant.")] = None,
         start_to: Annotated[str | None, QueryParameter(name="to", description="Start < this instant.")] = None,
-        limit: Limit = 50,
-        offset: Offset = 0,
+        limit: Limit = None,
+        offset: Offset = None,
     ) -> Page[AppointmentView]:
         """List appointments by start time; an ended ``active`` one is reported as ``missed``."""
-        filters = parse_filter(patient, clinician, department, status, start_from, start_to)
-        return await appointments.search(filters, limit, offset)
+        filters, page = parse_listing(
+            lambda: parse_filter(patient, clinician, department, status, start_from, start_to), limit, offset
+        )
+        return await appointments.search(filters, page.limit, page.offset)
 
     @get("/{appointment_id:str}", guards=[requires(Access.CLINICAL_READ)], opt=_about_appointment(Action.READ))
     async def get_appointment(

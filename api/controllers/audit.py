@@ -21,6 +21,7 @@ from domain.audit.queries import (
 )
 from domain.auth.access import Access
 from domain.fhir import FHIR_JSON
+from domain.paging import parse_listing, parse_page
 from domain.schemas import Page
 
 
@@ -42,19 +43,24 @@ class AuditController(Controller):
         ] = None,
         start_from: Annotated[str | None, QueryParameter(name="from", description="At ≥ this instant.")] = None,
         start_to: Annotated[str | None, QueryParameter(name="to", description="At < this instant.")] = None,
-        limit: Limit = 50,
-        offset: Offset = 0,
+        limit: Limit = None,
+        offset: Offset = None,
     ) -> Page[AuditEventView]:
         """Audit events, newest first, filtered by patient, actor, action, resource type and id, and time."""
-        filters = parse_audit_filter(patient, actor, action, resource_type, start_from, start_to, resource_id)
-        return await search_events(sql, filters, limit, offset)
+        filters, page = parse_listing(
+            lambda: parse_audit_filter(patient, actor, action, resource_type, start_from, start_to, resource_id),
+            limit,
+            offset,
+        )
+        return await search_events(sql, filters, page.limit, page.offset)
 
     @get("/appointments/{appointment_id:str}/history", guards=[requires(Access.AUDIT)])
     async def appointment_history(
-        self, sql: NamedDependency[Any], appointment_id: FromPath[str], limit: Limit = 50, offset: Offset = 0
+        self, sql: NamedDependency[Any], appointment_id: FromPath[str], limit: Limit = None, offset: Offset = None
     ) -> Page[HistoryEntryView]:
         """An appointment's events, oldest first: who created, read and changed it (field by field)."""
-        return await appointment_history(sql, appointment_id, limit, offset)
+        page = parse_page(limit, offset)
+        return await appointment_history(sql, appointment_id, page.limit, page.offset)
 
     @get("/fhir/AuditEvent/{event_id:str}", media_type=FHIR_JSON, guards=[requires(Access.AUDIT)])
     async def fhir_audit_event(self, sql: NamedDependency[Any], event_id: FromPath[str]) -> dict[str, Any]:

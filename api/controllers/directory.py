@@ -10,6 +10,7 @@ from api.dependencies import provide_clinicians, provide_departments
 from api.params import Limit, Offset
 from api.routes import get
 from domain.auth.access import Access
+from domain.paging import parse_page
 from domain.schemas import DirectoryEntryView, Page
 from domain.services.directory import DirectoryService
 
@@ -22,14 +23,16 @@ class DirectoryController(Controller):
 
     @get("/clinicians", guards=[requires(Access.DIRECTORY_READ)])
     async def list_clinicians(
-        self, clinicians: NamedDependency[DirectoryService], limit: Limit = 50, offset: Offset = 0
+        self, clinicians: NamedDependency[DirectoryService], limit: Limit = None, offset: Offset = None
     ) -> Page[DirectoryEntryView]:
         """Clinicians by name, with how many appointments each has."""
-        return await clinicians.list_with_counts(limit, offset)
+        page = parse_page(limit, offset)
+        return await clinicians.list_with_counts(page.limit, page.offset)
 
     @get("/departments", guards=[requires(Access.DIRECTORY_READ)])
     async def list_departments(
-        self, departments: NamedDependency[DirectoryService], limit: Limit = 50, offset: Offset = 0
+        self, departments: NamedDependency[DirectoryService], limit: Limit = None, offset: Offset = None
     ) -> Page[DirectoryEntryView]:
         """Departments by name, with how many appointments each has."""
-        return await departments.list_with_counts(limit, offset)
+        page = parse_page(limit, offset)
+        return await departments.list_with_counts(page.limit, page.offset)

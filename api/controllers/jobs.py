@@ -44,6 +44,7 @@ from domain.jobs.formats import parse_kind, parse_mode
 from domain.jobs.service import JobService
 from domain.jobs.views import JobErrorView, JobView
 from domain.messages import negotiate_language
+from domain.paging import parse_page
 from domain.schemas import Page
 from domain.sql import SessionRunner
 
@@ -154,12 +155,13 @@ class JobController(Controller):
         request: Request[Any, Any, Any],
         jobs: NamedDependency[JobService],
         job_id: FromPath[str],
-        limit: Limit = 50,
-        offset: Offset = 0,
+        limit: Limit = None,
+        offset: Offset = None,
     ) -> Response[Page[JobErrorView]]:
         """Every rejected row: row number (data rows from 1), field, code and localised message."""
         language = _language(request)
-        page = await jobs.errors(job_id, limit, offset, language)
+        requested = parse_page(limit, offset)
+        page = await jobs.errors(job_id, requested.limit, requested.offset, language)
         return Response(page, headers={"Content-Language": language})
 
     @delete("/{job_id:str}", status_code=200, guards=[requires(Access.OPERATIONS)], opt={"problems": [409]})

@@ -19,9 +19,10 @@ from api.routes import delete, get, patch, post
 from domain.audit.events import Action, ResourceType
 from domain.auth.access import Access
 from domain.inputs import PatientCreate, PatientUpdate
+from domain.paging import parse_listing, parse_page
 from domain.schemas import AppointmentView, Page, PatientView
 from domain.services.appointments import AppointmentService
-from domain.services.patients import PatientService
+from domain.services.patients import PatientService, parse_patient_filter
 
 
 def _about_patient(action: Action) -> dict[str, Any]:
@@ -56,11 +57,12 @@ class PatientController(Controller):
         patients: NamedDependency[PatientService],
         name: Annotated[str | None, QueryParameter(description="Substring, case-insensitive, any script.")] = None,
         postcode: Annotated[str | None, QueryParameter(description="Exact, after coercion.")] = None,
-        limit: Limit = 50,
-        offset: Offset = 0,
+        limit: Limit = None,
+        offset: Offset = None,
     ) -> Page[PatientView]:
         """List patients, optionally by part of the name or by postcode."""
-        return await patients.search(name, postcode, limit, offset)
+        filters, page = parse_listing(lambda: parse_patient_filter(name, postcode), limit, offset)
+        return await patients.search(filters, page.limit, page.offset)
 
     @get("/{nhs_number:str}", guards=[requires(Access.CLINICAL_READ)], opt=_about_patient(Action.READ))
     async def get_patient(self, patients: NamedDependency[PatientService], nhs_number: FromPath[str]) -> PatientView:
@@ -88,8 +90,9 @@ class PatientController(Controller):
         self,
         appointments: NamedDependency[AppointmentService],
         nhs_number: FromPath[str],
-        limit: Limit = 50,
-        offset: Offset = 0,
+        limit: Limit = None,
+        offset: Offset = None,
     ) -> Page[AppointmentView]:
         """The patient's appointments, by start time."""
-        return await appointments.of_patient(nhs_number, limit, offset)
+        page = parse_page(limit, offset)
+        return await appointments.of_patient(nhs_number, page.limit, page.offset)

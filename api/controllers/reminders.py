@@ -15,8 +15,9 @@ from api.params import Limit, Offset
 from api.routes import get
 from domain.audit.events import Action, ResourceType
 from domain.auth.access import Access
+from domain.paging import parse_listing, parse_page
 from domain.schemas import OutboxMessageView, Page, ReminderView
-from domain.services.reminder_queries import ReminderService
+from domain.services.reminder_queries import ReminderService, parse_appointment_filter
 
 
 class ReminderController(Controller):
@@ -35,19 +36,21 @@ class ReminderController(Controller):
         reminders: NamedDependency[ReminderService],
         audit: NamedDependency[Any],
         appointment_id: FromPath[str],
-        limit: Limit = 50,
-        offset: Offset = 0,
+        limit: Limit = None,
+        offset: Offset = None,
     ) -> Page[ReminderView]:
         """An appointment's reminders, earliest due first, with their status and attempts."""
-        return await reminders.for_appointment(appointment_id, limit, offset, audit)
+        page = parse_page(limit, offset)
+        return await reminders.for_appointment(appointment_id, page.limit, page.offset, audit)
 
     @get("/outbox", guards=[requires(Access.OPERATIONS)], opt=audited(Action.SEARCH, ResourceType.OUTBOX))
     async def list_outbox(
         self,
         reminders: NamedDependency[ReminderService],
         appointment: Annotated[str | None, QueryParameter(description="Appointment id (UUID).")] = None,
-        limit: Limit = 50,
-        offset: Offset = 0,
+        limit: Limit = None,
+        offset: Offset = None,
     ) -> Page[OutboxMessageView]:
         """Messages recorded by the ``outbox`` channel, newest first."""
-        return await reminders.outbox(appointment, limit, offset)
+        appointment_id, page = parse_listing(lambda: parse_appointment_filter(appointment), limit, offset)
+        return await reminders.outbox(appointment_id, page.limit, page.offset)

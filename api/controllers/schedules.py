@@ -19,9 +19,10 @@ from api.routes import delete, get, patch, post
 from domain.audit.events import ResourceType
 from domain.auth.access import Access
 from domain.inputs import ScheduleCreate, ScheduleUpdate, UnavailabilityCreate
+from domain.paging import parse_listing
 from domain.schemas import Page, ScheduleView, UnavailabilityView
-from domain.services.schedules import ScheduleService
-from domain.services.unavailability import UnavailabilityService
+from domain.services.schedules import ScheduleService, parse_schedule_filter
+from domain.services.unavailability import UnavailabilityService, parse_unavailability_filter
 
 ClinicianFilter = Annotated[str | None, QueryParameter(description="Clinician's name, case-insensitive.")]
 DepartmentFilter = Annotated[str | None, QueryParameter(description="Department's name, case-insensitive.")]
@@ -50,11 +51,12 @@ class ScheduleController(Controller):
         schedules: NamedDependency[ScheduleService],
         clinician: ClinicianFilter = None,
         department: DepartmentFilter = None,
-        limit: Limit = 50,
-        offset: Offset = 0,
+        limit: Limit = None,
+        offset: Offset = None,
     ) -> Page[ScheduleView]:
         """Schedules by clinician and start time."""
-        return await schedules.search(clinician, department, limit, offset)
+        filters, page = parse_listing(lambda: parse_schedule_filter(clinician, department), limit, offset)
+        return await schedules.search(filters, page.limit, page.offset)
 
     @get("/{schedule_id:str}", guards=[requires(Access.DIRECTORY_READ)])
     async def get_schedule(
@@ -100,11 +102,12 @@ class UnavailabilityController(Controller):
         clinician: ClinicianFilter = None,
         since: Annotated[str | None, QueryParameter(name="from", description="Ends after this instant.")] = None,
         until: Annotated[str | None, QueryParameter(name="to", description="Starts before this instant.")] = None,
-        limit: Limit = 50,
-        offset: Offset = 0,
+        limit: Limit = None,
+        offset: Offset = None,
     ) -> Page[UnavailabilityView]:
         """Unavailability overlapping ``[from, to)``, by start."""
-        return await unavailability.search(clinician, since, until, limit, offset)
+        filters, page = parse_listing(lambda: parse_unavailability_filter(clinician, since, until), limit, offset)
+        return await unavailability.search(filters, page.limit, page.offset)
 
     @delete("/{unavailability_id:str}", guards=[requires(Access.SCHEDULE_WRITE)])
     async def delete_unavailability(

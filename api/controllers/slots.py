@@ -19,6 +19,7 @@ from api.routes import delete, get, post
 from domain.audit.events import ResourceType
 from domain.auth.access import Access
 from domain.inputs import HoldCreate
+from domain.paging import parse_listing
 from domain.schemas import HoldView, Page, SlotView
 from domain.services.slots import SlotService, parse_search
 
@@ -47,13 +48,15 @@ class SlotController(Controller):
             str | None, QueryParameter(name="to", required=True, description="Start < this instant, ≤ 31 days on.")
         ] = None,
         duration: Annotated[str | None, QueryParameter(description="Length wanted (default: the slot's).")] = None,
-        limit: Limit = 50,
-        offset: Offset = 0,
+        limit: Limit = None,
+        offset: Offset = None,
     ) -> Page[SlotView]:
         """Free slots by start, then clinician: at least one of ``department``/``clinician``; ``from``
         and ``to`` at most 31 days apart (400 ``range.too_long``)."""
-        search = parse_search(department, clinician, postcode, since, until, duration)
-        return await slots.search(search, limit, offset)
+        search, page = parse_listing(
+            lambda: parse_search(department, clinician, postcode, since, until, duration), limit, offset
+        )
+        return await slots.search(search, page.limit, page.offset)
 
     @post("/holds", status_code=HTTP_201_CREATED, guards=[requires(Access.BOOKING_WRITE)], opt={PROBLEMS_OPT: [409]})
     async def create_hold(self, slots: NamedDependency[SlotService], data: JSONBody[HoldCreate]) -> Response[HoldView]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, bindparam, delete, insert, or_, select, update
@@ -40,6 +41,23 @@ PATIENT_BY_NHS_NUMBER_AUDITED = with_event(PATIENT_BY_NHS_NUMBER.statement)
 PATIENT_BY_NHS_NUMBER_LOCKED = Query(
     select(PATIENT).where(PATIENT.c.nhs_number == bindparam("nhs_number")).with_for_update()
 )
+
+
+@dataclass(frozen=True, slots=True)
+class PatientFilter:
+    """The filters of ``GET /patients``; each is optional."""
+
+    name: str | None = None  # a part of the name, as given
+    postcode: str | None = None  # coerced to its standard form
+
+
+def parse_patient_filter(name: str | None, postcode: str | None) -> PatientFilter:
+    """Validate raw filter values with the domain's rules; every bad one is named in one 400."""
+    checker = FieldChecker()
+    checker.check("name", name, lambda v: check_search_text(v, rule="name"))
+    result = PatientFilter(name=name, postcode=checker.check("postcode", postcode, coerce_postcode))
+    checker.raise_if_any()
+    return result
 
 
 def escape_like(text: str) -> str:
@@ -103,17 +121,13 @@ class PatientService:
             raise NotFound("patient.not_found")
         return patient_view(row)
 
-    async def search(self, name: str | None, postcode: str | None, limit: int, offset: int) -> Page[PatientView]:
-        """Patients whose name contains ``name`` (Unicode case folding) and who live at ``postcode``."""
-        checker = FieldChecker()
-        checker.check("name", name, lambda v: check_search_text(v, rule="name"))
-        postcode = checker.check("postcode", postcode, coerce_postcode)
-        checker.raise_if_any()
+    async def search(self, filters: PatientFilter, limit: int, offset: int) -> Page[PatientView]:
+        """Patients whose name contains ``filters.name`` (Unicode case folding) and who live at its postcode."""
         conditions: list[ColumnElement[bool]] = []
-        if name:
-            conditions.append(PATIENT.c.name_search.like(f"%{escape_like(search_key(name))}%", escape="\\"))
-        if postcode is not None:
-            conditions.append(PATIENT.c.postcode == postcode)
+        if filters.name:
+            conditions.append(PATIENT.c.name_search.like(f"%{escape_like(search_key(filters.name))}%", escape="\\"))
+        if filters.postcode is not None:
+            conditions.append(PATIENT.c.postcode == filters.postcode)
         ordered = select(PATIENT).order_by(PATIENT.c.id)
         rows, total = await fetch_page(self.sql, ordered, PATIENT, conditions, limit, offset)
         return Page(items=[patient_view(r) for r in rows], total=total, limit=limit, offset=offset)

@@ -63,9 +63,8 @@ class ReminderService(SQLAlchemyAsyncRepositoryService[Reminder]):
         total = (await self._session.execute(select(func.count()).select_from(REMINDER).where(theirs))).scalar_one()
         return Page(items=[reminder_view(r) for r in rows], total=total, limit=limit, offset=offset)
 
-    async def outbox(self, appointment: str | None, limit: int, offset: int) -> Page[OutboxMessageView]:
+    async def outbox(self, appointment_id: uuid.UUID | None, limit: int, offset: int) -> Page[OutboxMessageView]:
         """Messages the outbox channel recorded, newest first, optionally of one appointment."""
-        appointment_id = parse_appointment_filter(appointment)
         conditions = [OUTBOX.c.appointment_id == appointment_id] if appointment_id is not None else []
         stmt = (
             select(OUTBOX)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import bindparam, delete, insert, select, update
@@ -34,6 +35,25 @@ COLUMNS = (
 SCHEDULE_BY_ID = Query(select(*COLUMNS).select_from(JOINED).where(SCHEDULE.c.id == bindparam("id")))
 CLINICIANS_SCHEDULES = Query(select(SCHEDULE).where(SCHEDULE.c.clinician_id == bindparam("clinician_id")))
 FIELD_COLUMNS = {"start": "start_minute", "end": "end_minute", "slot": "slot_minutes"}
+
+
+@dataclass(frozen=True, slots=True)
+class ScheduleFilter:
+    """The filters of ``GET /schedules``; each is optional."""
+
+    clinician: str | None = None
+    department: str | None = None
+
+
+def parse_schedule_filter(clinician: str | None, department: str | None) -> ScheduleFilter:
+    """Validate raw filter values with the domain's rules; every bad one is named in one 400."""
+    checker = FieldChecker()
+    result = ScheduleFilter(
+        clinician=checker.check("clinician", clinician, lambda v: check_search_text(v, rule="clinician")),
+        department=checker.check("department", department, lambda v: check_search_text(v, rule="department")),
+    )
+    checker.raise_if_any()
+    return result
 
 
 def parse_uuid(raw: str, code: str) -> uuid.UUID:
@@ -100,19 +120,13 @@ class ScheduleService:
             raise NotFound("schedule.not_found")
         return row
 
-    async def search(
-        self, clinician: str | None, department: str | None, limit: int, offset: int
-    ) -> Page[ScheduleView]:
+    async def search(self, filters: ScheduleFilter, limit: int, offset: int) -> Page[ScheduleView]:
         """Schedules by clinician, department, weekday mask and start, optionally filtered."""
-        checker = FieldChecker()
-        clinician = checker.check("clinician", clinician, lambda v: check_search_text(v, rule="clinician"))
-        department = checker.check("department", department, lambda v: check_search_text(v, rule="department"))
-        checker.raise_if_any()
         conditions = []
-        if clinician is not None:
-            conditions.append(CLINICIAN.c.name_key == entity_key(clinician))
-        if department is not None:
-            conditions.append(DEPARTMENT.c.name_key == entity_key(department))
+        if filters.clinician is not None:
+            conditions.append(CLINICIAN.c.name_key == entity_key(filters.clinician))
+        if filters.department is not None:
+            conditions.append(DEPARTMENT.c.name_key == entity_key(filters.department))
         ordered = (
             select(*COLUMNS).select_from(JOINED).order_by(CLINICIAN.c.name_key, SCHEDULE.c.start_minute, SCHEDULE.c.id)
         )

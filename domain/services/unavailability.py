@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import bindparam, delete, insert, select
@@ -25,6 +27,27 @@ CLINICIAN = table(Clinician)
 JOINED = UNAVAILABILITY.join(CLINICIAN, CLINICIAN.c.id == UNAVAILABILITY.c.clinician_id)
 COLUMNS = (*(c for c in UNAVAILABILITY.c if c.name != "sa_orm_sentinel"), CLINICIAN.c.name.label("clinician"))
 BY_ID = Query(select(*COLUMNS).select_from(JOINED).where(UNAVAILABILITY.c.id == bindparam("id")))
+
+
+@dataclass(frozen=True, slots=True)
+class UnavailabilityFilter:
+    """The filters of ``GET /unavailability``; each is optional."""
+
+    clinician: str | None = None
+    since: dt.datetime | None = None  # ends after this instant
+    until: dt.datetime | None = None  # starts before this instant
+
+
+def parse_unavailability_filter(clinician: str | None, since: str | None, until: str | None) -> UnavailabilityFilter:
+    """Validate raw filter values with the domain's rules; every bad one is named in one 400."""
+    checker = FieldChecker()
+    result = UnavailabilityFilter(
+        clinician=checker.check("clinician", clinician, lambda v: check_search_text(v, rule="clinician")),
+        since=checker.check("from", since, lambda v: parse_aware_datetime(v, rule="from")),
+        until=checker.check("to", until, lambda v: parse_aware_datetime(v, rule="to")),
+    )
+    checker.raise_if_any()
+    return result
 
 
 class UnavailabilityService:
@@ -56,22 +79,15 @@ class UnavailabilityService:
 
         return unavailability_view(await in_transaction(self.sql, store))
 
-    async def search(
-        self, clinician: str | None, start: str | None, end: str | None, limit: int, offset: int
-    ) -> Page[UnavailabilityView]:
+    async def search(self, filters: UnavailabilityFilter, limit: int, offset: int) -> Page[UnavailabilityView]:
         """Unavailability overlapping ``[from, to)`` (either may be left out), by start."""
-        checker = FieldChecker()
-        clinician = checker.check("clinician", clinician, lambda v: check_search_text(v, rule="clinician"))
-        since = checker.check("from", start, lambda v: parse_aware_datetime(v, rule="from"))
-        until = checker.check("to", end, lambda v: parse_aware_datetime(v, rule="to"))
-        checker.raise_if_any()
         conditions = []
-        if clinician is not None:
-            conditions.append(CLINICIAN.c.name_key == entity_key(clinician))
-        if since is not None:
-            conditions.append(UNAVAILABILITY.c.ends_at > since)
-        if until is not None:
-            conditions.append(UNAVAILABILITY.c.starts_at < until)
+        if filters.clinician is not None:
+            conditions.append(CLINICIAN.c.name_key == entity_key(filters.clinician))
+        if filters.since is not None:
+            conditions.append(UNAVAILABILITY.c.ends_at > filters.since)
+        if filters.until is not None:
+            conditions.append(UNAVAILABILITY.c.starts_at < filters.until)
         ordered = select(*COLUMNS).select_from(JOINED).order_by(UNAVAILABILITY.c.starts_at, UNAVAILABILITY.c.id)
         rows, total = await fetch_page(self.sql, ordered, JOINED, conditions, limit, offset)
         return Page(items=[unavailability_view(r) for r in rows], total=total, limit=limit, offset=offset)

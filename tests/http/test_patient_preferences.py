@@ -44,7 +44,6 @@ async def test_preference_and_language_are_stored_and_shown(
         ({"reminder_preference": "post"}, {"reminder_preference": "reminder_preference.invalid"}),
         ({"reminder_preference": "EMAIL"}, {"reminder_preference": "reminder_preference.invalid"}),
         ({"language": "fr"}, {"language": "language.invalid"}),
-        ({"language": None}, {"language": "language.invalid"}),
         ({"reminder_preference": "sms", "phone": LANDLINE}, {"phone": "phone.not_uk_mobile"}),
         ({"reminder_preference": "sms"}, {"phone": "phone.not_uk_mobile"}),
         ({"reminder_preference": "email", "phone": MOBILE}, {"email": "email.required_for_reminders"}),

@@ -77,6 +77,10 @@ VARIANTS = [
     {key: value for key, value in BASE.items() if key != "name"},
     {**BASE, "nick": "x"},
     {**BASE, "name": "A\u0007", "date_of_birth": "01/01/1970", "phone": "1"},
+    # null for an optional field is the field left out (the fast path read it so; the model refused it)
+    {**BASE, "language": None, "reminder_preference": None, "phone": None},
+    {**BASE, "language": None, "postcode": "N6"},
+    {**BASE, "language": "fr", "postcode": "N6"},
 ]
 
 
