@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import gc
 import os
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -167,6 +168,11 @@ def _open_process_resources(**_kwargs: Any) -> None:
     asyncio.set_event_loop(_process.loop)
     _process.engine = make_engine(get_settings())
     _process.sessions = async_sessionmaker(_process.engine, expire_on_commit=False)
+    # Out of the collector's view: a job chunk allocates tens of thousands of objects, and each
+    # full collection would otherwise walk the whole imported heap (measured: validation at
+    # 101k rows/s with it in view, 123k rows/s frozen, 126k with no collector at all).
+    gc.collect()
+    gc.freeze()
 
 
 @worker_process_shutdown.connect
