@@ -41,6 +41,8 @@ from domain.config import Settings, get_settings
 from domain.db import make_db_config
 from domain.logs import access_log_writer, log_processors, stdlib_logging_dict
 
+GC_YOUNG_THRESHOLD = 5_000
+
 
 def freeze_startup_objects() -> None:
     """Move everything built at start-up (models, schema, routes) out of the garbage collector's view.
@@ -50,6 +52,11 @@ def freeze_startup_objects() -> None:
     """
     gc.collect()
     gc.freeze()
+    # A request leaves a few dozen objects in reference cycles, so the default threshold (700)
+    # ran a young collection every dozen requests, and survivors climbed to the older ones.
+    # At 5,000, measured under wrk: the collector's time per GET /patients/{n} fell from 17 µs
+    # to 6 µs, per POST /patients from 26 µs to 10 µs, each pause ~1.6 ms.
+    gc.set_threshold(GC_YOUNG_THRESHOLD, *gc.get_threshold()[1:])
 
 
 def create_app(settings: Settings | None = None) -> Litestar:
