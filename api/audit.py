@@ -217,7 +217,12 @@ def audit_events(open_sql: AppSqlOpener, session_key: str | None = None) -> Call
                                 return
                 await send(message)
 
-            await app(scope, receive, send_after_event)
+            try:
+                await app(scope, receive, send_after_event)
+            finally:
+                # The trail's path reader refers back to the scope holding it: dropping the trail
+                # breaks that cycle, so the request's objects are freed at once, not by the collector.
+                scope.get("state", {}).pop(_TRAIL, None)
 
         return middleware
 
