@@ -42,6 +42,8 @@ MESSAGES: dict[str, str] = {
     "department.empty": _("The department's name must not be empty."),
     "department.too_long": _("The department's name must be at most {max} characters long."),
     "department.control_character": _("The department's name must not contain control characters."),
+    "actor.control_character": _("The actor must not contain control characters."),
+    "resource_id.control_character": _("The resource id must not contain control characters."),
     "date_of_birth.format": _("The date of birth must be an ISO 8601 date (YYYY-MM-DD)."),
     "date_of_birth.future": _("The date of birth cannot be in the future."),
     "date_of_birth.too_early": _("The date of birth cannot be before {earliest}."),

@@ -17,7 +17,7 @@ from domain.audit.sealing import keys_of, unseal
 from domain.errors import FieldChecker, NotFound
 from domain.models import Appointment, table
 from domain.paging import fetch_page
-from domain.rules import normalise_nhs_number
+from domain.rules import check_search_text, normalise_nhs_number
 from domain.rules.choices import parse_choice
 from domain.rules.times import parse_aware_datetime, to_utc_iso
 from domain.schemas import Page
@@ -78,8 +78,11 @@ def parse_audit_filter(
     checker = FieldChecker()
     result = AuditFilter(
         patient=checker.check("patient", patient, normalise_nhs_number),
-        actor=actor,
-        resource_id=resource_id.strip() if resource_id is not None else None,
+        # Free text, checked only for what no stored value holds (PostgreSQL refuses a NUL: a 500).
+        actor=checker.check("actor", actor, lambda v: check_search_text(v, rule="actor")),
+        resource_id=checker.check(
+            "resource_id", resource_id, lambda v: check_search_text(v.strip(), rule="resource_id")
+        ),
         action=checker.check("action", action, lambda v: parse_choice(Action, v, "action.invalid")),
         resource_type=checker.check(
             "resource_type", resource_type, lambda v: parse_choice(ResourceType, v, "resource_type.invalid")

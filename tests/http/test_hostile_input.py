@@ -29,6 +29,8 @@ async def test_control_characters_in_a_search_are_400(client) -> None:
         ("/appointments", {"clinician": "Dr\x00"}, "clinician", "clinician.control_character"),
         ("/appointments", {"department": "x\x1f"}, "department", "department.control_character"),
         ("/insight", {"department": "\x00"}, "department", "department.control_character"),
+        ("/audit", {"actor": "x\x00"}, "actor", "actor.control_character"),
+        ("/audit", {"resource_id": "\x00"}, "resource_id", "resource_id.control_character"),
     ]
     for path, params, field, code in searches:
         assert field_codes(assert_problem(await client.get(path, params=params), 400)) == {field: code}
