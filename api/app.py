@@ -32,7 +32,6 @@ from api.controllers.schedules import ScheduleController, UnavailabilityControll
 from api.controllers.slots import SlotController
 from api.dependencies import app_sql_opener, driver_pool_lifespan, provide_sql, request_sql
 from api.guards import single_valued_query
-from api.job_queue import JobQueue
 from api.middleware import request_id_middleware
 from api.openapi import docs_assets_router, docs_render_plugins, document_inputs, document_problems
 from api.params import JsonBodyRequest
@@ -79,7 +78,6 @@ def create_app(settings: Settings | None = None) -> Litestar:
     app_state: dict[str, Litestar] = {}
     open_sql = app_sql_opener(app_state, settings, db_config.get_engine())
     authenticator = make_authenticator(settings, open_sql)
-    job_queue = JobQueue(settings)
     app = Litestar(
         route_handlers=[
             PatientController,
@@ -95,7 +93,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             ScheduleController,
             UnavailabilityController,
             SlotController,
-            jobs_router(settings, job_queue),
+            jobs_router(settings),
             docs_assets_router(),
         ],
         plugins=[
@@ -111,7 +109,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         },
         middleware=[authentication(authenticator)],
         lifespan=[] if settings.is_sqlite else [driver_pool_lifespan(settings)],
-        on_startup=[sweep_orphan_uploads(settings), job_queue.warm_up, freeze_startup_objects],
+        on_startup=[sweep_orphan_uploads(settings), freeze_startup_objects],
         openapi_config=OpenAPIConfig(
             title="PANDA",
             version="1.0.0",

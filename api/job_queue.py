@@ -7,7 +7,6 @@ The API is a sender only: it builds a Celery client from the shared broker setti
 from __future__ import annotations
 
 import asyncio
-import threading
 import uuid
 
 from celery import Celery
@@ -26,21 +25,11 @@ class JobQueue:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self._celery: Celery | None = None
-        self._building = threading.Lock()
 
     def _app(self) -> Celery:
-        with self._building:  # the start-up warm-up and a first upload may both get here
-            if self._celery is None:
-                celery = make_client(self.settings)
-                # Building the producer pool imports the transport: 0.3 s that would otherwise
-                # fall on the first upload. No connection is opened here.
-                celery.producer_pool  # noqa: B018
-                self._celery = celery
+        if self._celery is None:
+            self._celery = make_client(self.settings)
         return self._celery
-
-    def warm_up(self) -> None:
-        """Build the client in a thread of its own, so the first upload does not pay for it."""
-        threading.Thread(target=self._app, name="job-queue-warm-up", daemon=True).start()
 
     def _send(self, job_id: uuid.UUID) -> None:
         self._app().send_task(PLAN_TASK, args=(str(job_id),), retry=True, retry_policy=RETRY_POLICY)

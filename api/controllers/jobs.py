@@ -172,8 +172,9 @@ class JobController(Controller):
         return await jobs.cancel(job_id, _language(request))
 
 
-def jobs_router(settings: Settings, queue: JobQueue) -> Router:
+def jobs_router(settings: Settings) -> Router:
     """The job routes, with their own upload size limit (the API's 1 MiB JSON limit is for JSON)."""
+    queue = JobQueue(settings)
     slots = UploadSlots(settings)
     return Router(
         path="/",
