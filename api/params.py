@@ -15,7 +15,7 @@ from domain.json_text import MALFORMED_JSON_ERRORS
 from domain.rules.pages import DEFAULT_LIMIT, MAX_LIMIT, MAX_OFFSET
 
 
-def _whole_number(low: int, high: int, default: int, description: str) -> QueryParameter:
+def _page_parameter(low: int, high: int, default: int, description: str) -> QueryParameter:
     """A query parameter taken as the raw text and parsed by the domain with the list's filters
     (``domain.paging.parse_listing``), so one 400 names it with every other bad field; the schema
     still documents the number it must be."""
@@ -25,8 +25,8 @@ def _whole_number(low: int, high: int, default: int, description: str) -> QueryP
     )
 
 
-Limit = Annotated[str | None, _whole_number(1, MAX_LIMIT, DEFAULT_LIMIT, f"Page size (1–{MAX_LIMIT}).")]
-Offset = Annotated[str | None, _whole_number(0, MAX_OFFSET, 0, "Items to skip.")]
+Limit = Annotated[str | None, _page_parameter(1, MAX_LIMIT, DEFAULT_LIMIT, f"Page size (1–{MAX_LIMIT}).")]
+Offset = Annotated[str | None, _page_parameter(0, MAX_OFFSET, 0, "Items to skip.")]
 
 
 class JsonBodyRequest(Request[Any, Any, Any]):
