@@ -25,5 +25,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    # Keys of a job that is gone (possible only while the constraint was away) would refuse it.
+    op.execute("DELETE FROM job_key WHERE job_id NOT IN (SELECT id FROM job)")
     with op.batch_alter_table("job_key", schema=None) as batch_op:
         batch_op.create_foreign_key(op.f("fk_job_key_job_id_job"), "job", ["job_id"], ["id"], ondelete="CASCADE")

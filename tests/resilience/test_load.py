@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import httpx
 import pytest
 
 from tests.resilience.invariants import (
@@ -41,8 +42,18 @@ async def test_100_clients_for_30_seconds_keep_every_rule(stack: Stack, capsys: 
     stack.start_worker("w2")
     stack.start_scheduler()
     patients = await register_patients(base_url, PATIENTS)
+    # One patient and clinician of its own that the workload never touches: whatever the random
+    # traffic cancels or moves, one reminder falls due 15 s into the run and must go out during it.
+    (control,) = await register_patients(base_url, 1, first=600_000_000)
 
     now = dt.datetime.now(dt.UTC).replace(microsecond=0)
+    async with httpx.AsyncClient(base_url=base_url, timeout=30) as client:
+        booked = await client.post(
+            "/appointments",
+            json={"patient": control, "time": (now + dt.timedelta(seconds=75)).isoformat(), "duration": "1m",
+                  "clinician": "Dr Control", "department": "Load", "postcode": "N1 9GU"},
+        )  # fmt: skip
+        assert booked.status_code == 201, booked.text
     workload = Workload(
         patients=patients,
         clinicians=CLINICIANS,
