@@ -5,8 +5,9 @@ benchmark showed the ORM session costing most of the throughput); on SQLite it i
 request's SQLAlchemy session, committed by advanced-alchemy's autocommit handler. Which one is
 chosen once, by ``create_app`` (``app.state.request_sql``); each service's provider opens it.
 
-A connection is awaited at most ``DB_ACQUIRE_TIMEOUT_SECONDS`` (asyncpg's ``acquire`` timeout
-here, the engine's ``pool_timeout`` for sessions): past it the request is a 503, never a hang.
+A connection is awaited at most ``DB_ACQUIRE_TIMEOUT_SECONDS`` (the API pool's ``acquire``
+timeout here, see ``api/driver_pool.py``; the engine's ``pool_timeout`` for sessions): past it
+the request is a 503, never a hang.
 A handler that must not hold a connection while it waits on its client (an upload) takes
 ``open_sql`` instead, and opens a connection only once the body is in.
 """
@@ -26,6 +27,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from api.audit import trail_of
+from api.driver_pool import DriverPool
 from domain.audit.events import AuditTrail
 from domain.config import Settings
 from domain.jobs.service import JobService
@@ -42,20 +44,15 @@ from domain.sql import AsyncpgRunner, SessionRunner, SqlRunner
 
 
 def driver_pool_lifespan(settings: Settings):  # type: ignore[no-untyped-def]
-    """Open the asyncpg pool with the app and close it with the app (PostgreSQL only)."""
+    """Open the API's connection pool with the app and close it with the app (PostgreSQL only)."""
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         dsn = make_url(settings.database_url).set(drivername="postgresql").render_as_string(hide_password=False)
-        pool = await asyncpg.create_pool(
-            dsn,
-            min_size=0,
+        # Opening one connection is bounded like waiting for one: past it, a 503.
+        pool = DriverPool(
+            partial(asyncpg.connect, dsn, timeout=settings.db_acquire_timeout_seconds),
             max_size=settings.db_pool_size * 2,
-            reset=_rollback_if_in_transaction,
-            timeout=settings.db_acquire_timeout_seconds,
-            # No idle-connection expiry: it arms and cancels a timer on every release (7 µs a
-            # request); the pool stays at the size its busiest moment needed, at most max_size.
-            max_inactive_connection_lifetime=0,
         )
         app.state.driver_pool = pool
         try:
@@ -64,14 +61,6 @@ def driver_pool_lifespan(settings: Settings):  # type: ignore[no-untyped-def]
             await pool.close()
 
     return lifespan
-
-
-async def _rollback_if_in_transaction(connection: asyncpg.Connection) -> None:
-    """Released connections carry no session state (no LISTEN, SET or locks are used), so the
-    default reset query — a round trip per request — is skipped; an interrupted transaction is
-    still rolled back."""
-    if connection.is_in_transaction():
-        await connection.execute("ROLLBACK")
 
 
 class RequestSql(Protocol):
@@ -86,18 +75,15 @@ class _PooledConnection:
 
     __slots__ = ("_connection", "_pool", "_timeout")
 
-    def __init__(self, pool: asyncpg.Pool, timeout: float) -> None:
+    def __init__(self, pool: DriverPool, timeout: float) -> None:
         self._pool, self._timeout = pool, timeout
 
     async def __aenter__(self) -> SqlRunner:
-        pool = self._pool
-        # An idle live connection is handed out at once (the pool's queue prefers live ones), so
-        # the deadline, whose timer costs every request, is armed only when one must be waited for.
-        self._connection = await pool.acquire(timeout=None if pool.get_idle_size() else self._timeout)
+        self._connection = await self._pool.acquire(self._timeout)
         return AsyncpgRunner(self._connection)
 
-    async def __aexit__(self, *_exc: object) -> None:
-        await self._pool.release(self._connection)
+    async def __aexit__(self, _type: object, failed: BaseException | None, _traceback: object) -> None:
+        await self._pool.release(self._connection, failed)
 
 
 class _RequestSession:
@@ -212,8 +198,7 @@ def app_sql_opener(built: dict[str, Litestar], settings: Settings, engine: Async
             return
         pool = built["app"].state.driver_pool  # opened by driver_pool_lifespan once the app has started
         timeout = settings.db_acquire_timeout_seconds if wait is None else wait
-        acquired = pool.acquire(timeout=timeout)
-        async with acquired as connection, connection.transaction() if transaction else nullcontext():
+        async with pool.connection(timeout) as connection, connection.transaction() if transaction else nullcontext():
             yield AsyncpgRunner(connection)
 
     return open_sql

@@ -34,7 +34,7 @@ _HTTP_CODES = {
 # A pooled connection the server closed while it sat idle fails with InternalClientError
 # ("another operation is in progress"); the pool drops it when it comes back.
 # TransientConflict: a transaction still deadlocked after its retries. PoolTimeout: no pooled
-# connection came free within DB_ACQUIRE_TIMEOUT_SECONDS (asyncpg's own pool raises TimeoutError).
+# connection came free within DB_ACQUIRE_TIMEOUT_SECONDS (the API's driver pool raises TimeoutError).
 _UNAVAILABLE = (
     PoolTimeout,
     OperationalError,
