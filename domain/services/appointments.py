@@ -6,7 +6,7 @@ import datetime as dt
 import uuid
 from typing import Any
 
-from sqlalchemy import bindparam, delete, exists, insert, select, update
+from sqlalchemy import delete, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain import rules
@@ -15,59 +15,42 @@ from domain.clock import utcnow
 from domain.dialects import takes_arrays
 from domain.errors import Conflict, DomainError, FieldError, InvalidInput, NotFound
 from domain.inputs import AppointmentCreate, AppointmentUpdate, requested_changes
-from domain.models import Appointment, Clinician, Department, Patient, table
+from domain.models import Appointment, Clinician, Department, table
 from domain.random_ids import random_uuid
 from domain.rules import Status
 from domain.rules.booking import BookingPlan, plan_booking, rescheduled
 from domain.rules.reminders import ReminderPolicy
 from domain.schemas import AppointmentView, Page, appointment_view
 from domain.services.appointment_queries import APPOINTMENT_BY_ID, AppointmentFilter, fetch_appointment, fetch_page
-from domain.services.booking import appointment_row, enforce_timetable
+from domain.services.booking import BOOKING_LOOKUP, BOOKING_LOOKUP_LOCKING, appointment_row, enforce_timetable
+from domain.services.booking_write import (
+    INSERT_APPOINTMENT,
+    INSERT_WITH_REMINDERS,
+    INSERT_WITH_REMINDERS_AUDITED,
+    write_then_check_timetable,
+)
 from domain.services.directory import resolve_entity
-from domain.services.overlap import ensure_no_overlap, lock_timetables, with_timetable_locks
+from domain.services.overlap import ensure_no_overlap, lock_timetables
 from domain.services.patients import PatientService
 from domain.services.reminders import (
     cancel_reminders,
-    insert_with_reminders,
     reminder_arrays,
     reminder_rows,
     schedule_reminders,
     store_reminders,
 )
 from domain.services.timetables import lock_clinician
-from domain.sql import ConstraintViolation, Query, SessionRunner, SqlRunner, in_transaction
+from domain.sql import ConstraintViolation, SessionRunner, SqlRunner, in_transaction
 
 APPOINTMENT = table(Appointment)
 RESCHEDULE_FIELDS = frozenset({"time", "duration", "clinician", "department", "postcode"})
-STORED_COLUMNS = [c.name for c in APPOINTMENT.c if c.name != "sa_orm_sentinel"]
-INSERT_APPOINTMENT = Query(insert(APPOINTMENT).values({name: bindparam(name) for name in STORED_COLUMNS}))
 # A read and its audit event in one statement; the event names the row's patient (PostgreSQL).
 APPOINTMENT_BY_ID_AUDITED = with_event(APPOINTMENT_BY_ID.statement, from_row={"patient": "nhs_number"})
-INSERT_WITH_REMINDERS = insert_with_reminders(INSERT_APPOINTMENT.statement)  # type: ignore[arg-type]
-# The same with the request's audit event: a booking, its reminders and its event in one round trip.
-INSERT_WITH_REMINDERS_AUDITED = insert_with_reminders(INSERT_APPOINTMENT.statement, audited=True)  # type: ignore[arg-type]
 
 
-def _by_key(table: Any, column: str, key: str) -> Any:
-    return select(table.c[column]).where(table.c.name_key == bindparam(key)).scalar_subquery()
-
-
-# Everything a booking must look up, in one round trip (the booking benchmark's main cost).
-BOOKING_LOOKUP = Query(
-    select(
-        select(table(Patient).c.id)
-        .where(table(Patient).c.nhs_number == bindparam("nhs_number"))
-        .scalar_subquery()
-        .label("patient_id"),
-        exists().where(APPOINTMENT.c.id == bindparam("id")).label("taken"),
-        _by_key(table(Clinician), "id", "clinician_key").label("clinician_id"),
-        _by_key(table(Clinician), "name", "clinician_key").label("clinician"),
-        _by_key(table(Department), "id", "department_key").label("department_id"),
-        _by_key(table(Department), "name", "department_key").label("department"),
-    )
-)
-
-BOOKING_LOOKUP_LOCKING = with_timetable_locks(BOOKING_LOOKUP.statement)
+class _CheckInOrder(Exception):
+    """A booking written before its timetable check was refused by a constraint: run it again with
+    the timetable checked first, so that it gets the same answer as on every other path."""
 
 
 def parse_appointment_id(raw: str) -> uuid.UUID:
@@ -117,7 +100,7 @@ class AppointmentService:
         plan = plan_booking(data.status, data.time, data.duration, now, self.reminders)
         appointment_id = data.id or random_uuid()
 
-        async def insert() -> tuple[dict[str, Any], str, str]:
+        async def insert(check_after_write: bool = True) -> tuple[dict[str, Any], str, str]:
             # On PostgreSQL an active booking takes its timetable locks in the look-up itself.
             locking = plan.is_active and takes_arrays(self.sql.dialect)
             found = await self.sql.fetch_one(
@@ -146,6 +129,12 @@ class AppointmentService:
                 postcode=data.postcode,
                 now=now,
             )
+            if check_after_write and locking and found["clinician_id"] is not None and data.hold is None:
+                try:  # one round trip for the write and the timetable it must fit (see booking_write)
+                    await write_then_check_timetable(self.sql, values, plan, now, self.reminders, self.audit)
+                except ConstraintViolation:
+                    raise _CheckInOrder from None
+                return values, clinician, department
             # The timetable first (as the import does), under the clinician's and the patient's
             # locks on PostgreSQL (one round trip, in every writer's order) so that no hold or
             # clashing booking appears between the checks and the insert.
@@ -162,7 +151,10 @@ class AppointmentService:
                 await self.audit.record(self.sql)
             return values, clinician, department
 
-        values, clinician, department = await in_transaction(self.sql, insert)
+        try:
+            values, clinician, department = await in_transaction(self.sql, insert)
+        except _CheckInOrder:  # refused by a constraint: the timetable's verdict comes first, as elsewhere
+            values, clinician, department = await in_transaction(self.sql, lambda: insert(check_after_write=False))
         row = {**values, "nhs_number": data.patient, "clinician": clinician, "department": department}
         return appointment_view(row, now)
 

@@ -7,7 +7,7 @@ questions as one booking does.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from typing import Any
 
 from sqlalchemy import ARRAY, BigInteger, DateTime, any_, bindparam, cast, literal, null, select, text, union_all
@@ -74,6 +74,24 @@ _TIMETABLE_BY_ARRAY = _as_one_query(
         HOLD.c.clinician_id == any_(_IDS),
     )
 )
+
+
+def reading_timetable(write: Any) -> Query:
+    """PostgreSQL: the data-modifying ``write`` (its CTEs hoisted into one ``WITH``) answering with the
+    timetable rows of the clinicians ``:ids`` over ``[:start, :end)``, for :func:`timetable_from_rows`.
+
+    The statement's snapshot is taken when it starts: run it under the clinicians' timetable locks
+    and the timetable it reads is the one its write must fit.
+    """
+    return Query(_TIMETABLE_BY_ARRAY.statement.add_cte(write.cte("written")))  # type: ignore[attr-defined]
+
+
+def timetable_from_rows(rows: Iterable[Mapping[str, Any]]) -> Timetable:
+    """One clinician's timetable from the rows :func:`reading_timetable` answered with."""
+    timetable = Timetable()
+    for row in rows:
+        _add(timetable, row["kind"], row, "slot_hold_id")
+    return timetable
 
 
 def clinician_lock_key(clinician_id: int) -> int:

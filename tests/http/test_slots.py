@@ -261,3 +261,20 @@ async def test_hold_races_against_a_real_multi_process_server(settings, engine) 
             await create_schedule(client)
             await _race_for_one_hold(client)
             await _race_holds_against_bookings(client)
+
+
+async def test_a_refused_booking_leaves_nothing_and_the_schedule_answers_before_the_overlap(client) -> None:
+    day = london_day(DAY)
+    await create_patient(client, ANNE)
+    first = await book(client, ANNE, london(day, 8), clinician="Dr Order")  # no schedule yet: not checked
+    await create_schedule(client, clinician="Dr Order", weekdays=[day.strftime("%a").lower()])
+    # On PostgreSQL a booking of a known clinician is written and then checked against the
+    # timetable read in the same statement: a refusal must take its rows with it.
+    late = appointment_body(ANNE, london(day, 12, 30), clinician="Dr Order")
+    assert_problem(await client.post("/appointments", json=late), 409, "appointment.outside_schedule")
+    # 08:00 clashes with the first booking and lies outside the 09:00–12:00 session: the
+    # timetable's answer comes first, on every path and database.
+    clash = appointment_body(ANNE, london(day, 8), clinician="Dr Order")
+    assert_problem(await client.post("/appointments", json=clash), 409, "appointment.outside_schedule")
+    listed = (await client.get("/appointments", params={"patient": ANNE})).json()
+    assert [item["id"] for item in listed["items"]] == [first["id"]]
