@@ -53,6 +53,7 @@ def driver_pool_lifespan(settings: Settings):  # type: ignore[no-untyped-def]
         pool = DriverPool(
             partial(asyncpg.connect, dsn, timeout=settings.db_acquire_timeout_seconds),
             max_size=settings.db_pool_size * 2,
+            reset_timeout=settings.db_acquire_timeout_seconds,
         )
         app.state.driver_pool = pool
         try:

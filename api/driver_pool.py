@@ -27,6 +27,7 @@ import asyncpg
 Connect = Callable[[], Awaitable[asyncpg.Connection]]
 # A request that ended with one of these may have left its connection mid-protocol: not reused.
 _UNSAFE = (
+    asyncpg.InvalidCachedStatementError,  # a fresh connection prepares its statements anew
     asyncpg.InterfaceError,
     asyncpg.InternalClientError,
     asyncpg.PostgresConnectionError,
@@ -42,9 +43,10 @@ class PoolClosed(ConnectionError):
 class DriverPool:
     """At most ``max_size`` asyncpg connections shared by the API's requests (see the module's docstring)."""
 
-    def __init__(self, connect: Connect, max_size: int) -> None:
+    def __init__(self, connect: Connect, max_size: int, reset_timeout: float = 5.0) -> None:
         self._connect = connect
         self._max_size = max_size
+        self._reset_timeout = reset_timeout  # for the roll-back of a transaction a request left open
         self._size = 0  # connections open or being opened
         self._idle: list[asyncpg.Connection] = []
         self._waiters: deque[asyncio.Future[asyncpg.Connection | None]] = deque()
@@ -82,11 +84,16 @@ class DriverPool:
                     return connection
                 self._size -= 1
             if self._size < self._max_size:
+                self._size += 1
                 return await self._open()
             connection = await self._wait()
             if connection is not None:
                 return connection
-            # None: a connection was discarded, so there is room to open one (next turn).
+            # None: a connection was discarded and its place kept for this request.
+            if self._closing:
+                self._size -= 1
+                raise PoolClosed("the pool is closed")
+            return await self._open()
 
     async def release(self, connection: asyncpg.Connection, failed: BaseException | None = None) -> None:
         """Give ``connection`` back; ``failed``: what ended the work done on it, if anything."""
@@ -95,10 +102,14 @@ class DriverPool:
             return
         if connection.is_in_transaction():
             try:
-                await connection.execute("ROLLBACK")
-            except BaseException:
+                async with asyncio.timeout(self._reset_timeout):
+                    await connection.execute("ROLLBACK")
+            except asyncio.CancelledError:
                 self._discard(connection)
                 raise
+            except Exception:  # noqa: BLE001 - broken or unresponsive: its work is undone with it either way
+                self._discard(connection)
+                return
         if self._closing:
             self._size -= 1
             await connection.close()
@@ -133,12 +144,12 @@ class DriverPool:
         await asyncio.gather(*(connection.close() for connection in idle), return_exceptions=True)
 
     async def _open(self) -> asyncpg.Connection:
-        self._size += 1
+        """Open a connection in a place already counted in ``_size``."""
         try:
             return await self._connect()
         except BaseException:
             self._size -= 1
-            self._wake_one(None)  # someone waiting may have better luck opening one
+            self._free_place()  # someone waiting may have better luck opening one
             raise
 
     async def _wait(self) -> asyncpg.Connection | None:
@@ -152,7 +163,8 @@ class DriverPool:
                 if handed is not None:
                     await self.release(handed)
                 else:
-                    self._wake_one(None)
+                    self._size -= 1
+                    self._free_place()
             else:
                 waiter.cancel()  # skipped by whoever hands over next
             raise
@@ -160,11 +172,14 @@ class DriverPool:
     def _discard(self, connection: asyncpg.Connection) -> None:
         connection.terminate()
         self._size -= 1
-        self._wake_one(None)
+        self._free_place()
 
-    def _wake_one(self, value: asyncpg.Connection | None) -> None:
+    def _free_place(self) -> None:
+        """A place came free: keep it for the longest waiter (it opens a connection there), so that
+        a request arriving later cannot take it first."""
         while self._waiters:
             waiter = self._waiters.popleft()
             if not waiter.done():
-                waiter.set_result(value)
+                self._size += 1
+                waiter.set_result(None)
                 return

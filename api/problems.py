@@ -47,6 +47,7 @@ _UNAVAILABLE = (
     asyncpg.OperatorInterventionError,
     asyncpg.InsufficientResourcesError,
     asyncpg.InternalClientError,
+    asyncpg.InvalidCachedStatementError,  # a migration changed a type under a running API: try again
     TransientConflict,
 )
 

@@ -161,3 +161,34 @@ async def test_closing_closes_the_idle_connections(pool: DriverPool) -> None:
     await pool.close()
     assert connection.is_closed()
     assert pool.size == 0
+
+
+async def test_a_freed_place_goes_to_the_longest_waiter_not_a_newcomer(pool: DriverPool) -> None:
+    held = [await pool.acquire(), await pool.acquire()]
+    waiting = asyncio.create_task(pool.acquire(timeout=5))
+    await asyncio.sleep(0.05)
+    await pool.release(held[0], asyncio.CancelledError())  # discarded: its place is the waiter's
+    with pytest.raises(TimeoutError):
+        await pool.acquire(timeout=0.05)  # a newcomer finds the place taken
+    fresh = await asyncio.wait_for(waiting, 5)
+    assert not fresh.is_closed() and pool.size == 2
+    await pool.release(fresh)
+    await pool.release(held[1])
+
+
+async def test_a_failed_roll_back_discards_the_connection_and_the_request_goes_on(
+    pool: DriverPool, postgres_url: str
+) -> None:
+    connection = await pool.acquire()
+    pid = await _backend(connection)
+    await connection.execute("BEGIN")
+    admin = await asyncpg.connect(_plain_dsn(postgres_url))
+    try:  # the server drops it mid-transaction: the roll-back on release cannot succeed
+        await admin.execute("SELECT pg_terminate_backend($1)", pid)
+    finally:
+        await admin.close()
+    await pool.release(connection)  # no exception: the request's answer is not the pool's business
+    assert pool.size == 0
+    fresh = await pool.acquire()
+    assert await _backend(fresh) != pid and not fresh.is_in_transaction()
+    await pool.release(fresh)
