@@ -38,7 +38,7 @@ from domain.services.booking import HOLD, appointment_row, load_hold, with_hold
 from domain.services.directory import resolve_entity
 from domain.services.overlap import CHECKS
 from domain.services.reminders import reminder_rows, store_reminders
-from domain.services.timetables import load_timetables
+from domain.services.timetables import load_timetables, lock_clinicians
 from domain.sql import SqlRunner
 
 APPOINTMENT = cast("Table", Appointment.__table__)
@@ -98,7 +98,7 @@ async def settle(
             outcome.reject(row.number, checked)
     bookings = await _bookable(sql, parsed, now, reminders, outcome)
     fresh = await _without_duplicates(sql, job_id, importing, bookings, outcome)
-    fitting = await _within_timetables(sql, fresh, now, outcome)
+    fitting = await _within_timetables(sql, fresh, now, outcome, importing)
     accepted = await _without_overlaps(sql, fitting, outcome)
     outcome.valid += len(accepted)
     if importing and accepted:
@@ -155,13 +155,15 @@ async def _without_duplicates(
 
 
 async def _within_timetables(
-    sql: SqlRunner, bookings: Sequence[Booking], now: dt.datetime, outcome: ChunkOutcome
+    sql: SqlRunner, bookings: Sequence[Booking], now: dt.datetime, outcome: ChunkOutcome, importing: bool
 ) -> list[Booking]:
     """Refuse rows their clinician's timetable does not allow (SPEC §10), as the API does.
 
     Timetables are loaded for every stored clinician of the chunk at once; a clinician not yet
     stored has no schedule, hold or unavailability, so their rows pass. Holds named by rows are
-    consumed by :func:`_store`, with the rows that take them.
+    consumed by :func:`_store`, with the rows that take them. An import first takes those
+    clinicians' timetable locks, as every writer of a timetable does, so that no hold or absence
+    the API commits meanwhile is missed: it waits for this chunk, and then sees its rows.
     """
     checked = [b for b in bookings if b.plan.is_active or b.data.hold is not None]
     if not checked:
@@ -169,6 +171,8 @@ async def _within_timetables(
     keys = sorted({rules.entity_key(b.data.clinician) for b in checked})
     stmt = select(CLINICIAN.c.id, CLINICIAN.c.name_key).where(CLINICIAN.c.name_key.in_(keys))
     clinicians = {row["name_key"]: int(row["id"]) for row in await sql.fetch_all(stmt)}
+    if importing:
+        await lock_clinicians(sql, clinicians.values())
     start = min(b.plan.start for b in checked)
     end = max(b.plan.end for b in checked)
     timetables = await load_timetables(sql, clinicians.values(), start, end, now)

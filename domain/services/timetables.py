@@ -101,8 +101,15 @@ def clinician_lock_key(clinician_id: int) -> int:
 
 async def lock_clinician(sql: SqlRunner, clinician_id: int) -> None:
     """Queue behind other writers of this clinician's timetable (PostgreSQL; SQLite serialises all)."""
-    if not serialises_writes(sql.dialect):
-        await sql.execute(CLINICIAN_LOCK, keys=[clinician_lock_key(clinician_id)])
+    await lock_clinicians(sql, [clinician_id])
+
+
+async def lock_clinicians(sql: SqlRunner, clinician_ids: Iterable[int]) -> None:
+    """Queue behind other writers of these clinicians' timetables, taking the locks in the one order
+    every writer uses (PostgreSQL; SQLite serialises all)."""
+    keys = sorted({clinician_lock_key(clinician_id) for clinician_id in clinician_ids})
+    if keys and not serialises_writes(sql.dialect):
+        await sql.execute(CLINICIAN_LOCK, keys=keys)
 
 
 def session_of(row: Mapping[str, Any]) -> Session:
