@@ -23,22 +23,11 @@ from domain.rules.reminders import ReminderPolicy
 from domain.schemas import AppointmentView, Page, appointment_view
 from domain.services.appointment_queries import APPOINTMENT_BY_ID, AppointmentFilter, fetch_appointment, fetch_page
 from domain.services.booking import BOOKING_LOOKUP, BOOKING_LOOKUP_LOCKING, appointment_row, enforce_timetable
-from domain.services.booking_write import (
-    INSERT_APPOINTMENT,
-    INSERT_WITH_REMINDERS,
-    INSERT_WITH_REMINDERS_AUDITED,
-    write_then_check_timetable,
-)
+from domain.services.booking_write import write_booking, write_then_check_timetable
 from domain.services.directory import resolve_entity
 from domain.services.overlap import ensure_no_overlap, lock_timetables
 from domain.services.patients import PatientService
-from domain.services.reminders import (
-    cancel_reminders,
-    reminder_arrays,
-    reminder_rows,
-    schedule_reminders,
-    store_reminders,
-)
+from domain.services.reminders import cancel_reminders, schedule_reminders
 from domain.services.timetables import lock_clinician
 from domain.sql import ConstraintViolation, SessionRunner, SqlRunner, in_transaction
 
@@ -144,7 +133,7 @@ class AppointmentService:
             if plan.is_active:
                 await ensure_no_overlap(self.sql, values, locked=True)
             try:
-                await self._store(values, plan, now)
+                await write_booking(self.sql, values, plan, now, self.reminders, self.audit)
             except ConstraintViolation as exc:
                 raise overlap_conflict(exc) from None
             if self.audit is not None and not self.audit.written:
@@ -157,21 +146,6 @@ class AppointmentService:
             values, clinician, department = await in_transaction(self.sql, lambda: insert(check_after_write=False))
         row = {**values, "nhs_number": data.patient, "clinician": clinician, "department": department}
         return appointment_view(row, now)
-
-    async def _store(self, values: dict[str, Any], plan: BookingPlan, now: dt.datetime) -> None:
-        """Insert the appointment and, if it is active, its planned reminders."""
-        reminders = reminder_rows(values["id"], plan.reminders_due, self.reminders.channel, now)
-        if reminders and takes_arrays(self.sql.dialect):
-            arrays = reminder_arrays(reminders, self.reminders.channel)
-            if self.audit is None:
-                await self.sql.execute(INSERT_WITH_REMINDERS, **values, **arrays)
-                return
-            event = self.audit.bound(self.audit.success_outcome)
-            await self.sql.execute(INSERT_WITH_REMINDERS_AUDITED, **values, **arrays, **event)
-            self.audit.written = True  # committed with the booking, or rolled back with it
-            return
-        await self.sql.execute(INSERT_APPOINTMENT, **values)
-        await store_reminders(self.sql, reminders)
 
     async def read(self, raw_id: str) -> AppointmentView:
         """One appointment."""

@@ -1,4 +1,4 @@
-"""A booking's rows on PostgreSQL: the appointment, its reminders and its audit event, in one statement.
+"""A booking's rows: the appointment and its reminders (on PostgreSQL with its audit event, in one statement).
 
 On the hot path (an active booking of a known clinician, without a hold) that statement also reads
 the clinician's timetable back, and the booking is checked against it afterwards: the write and
@@ -18,10 +18,11 @@ from typing import Any
 from sqlalchemy import bindparam, insert
 
 from domain.audit.events import AuditTrail
+from domain.dialects import takes_arrays
 from domain.models import Appointment, table
 from domain.rules.booking import BookingPlan, check_plan_against_timetable
 from domain.rules.reminders import ReminderPolicy
-from domain.services.reminders import insert_with_reminders, reminder_arrays, reminder_rows
+from domain.services.reminders import insert_with_reminders, reminder_arrays, reminder_rows, store_reminders
 from domain.services.timetables import reading_timetable, timetable_from_rows
 from domain.sql import Query, SqlRunner
 
@@ -34,6 +35,35 @@ INSERT_WITH_REMINDERS_AUDITED = insert_with_reminders(INSERT_APPOINTMENT.stateme
 # And answering with the clinician's timetable (see the module's docstring).
 WRITE_READING_TIMETABLE = reading_timetable(INSERT_WITH_REMINDERS.statement)
 WRITE_READING_TIMETABLE_AUDITED = reading_timetable(INSERT_WITH_REMINDERS_AUDITED.statement)
+
+
+def _statement_params(
+    values: Mapping[str, Any], plan: BookingPlan, now: dt.datetime, policy: ReminderPolicy, audit: AuditTrail | None
+) -> dict[str, Any]:
+    """What the one-statement writes take: the row, its planned reminders as arrays, the event."""
+    reminders = reminder_rows(values["id"], plan.reminders_due, policy.channel, now)
+    event = audit.bound(audit.success_outcome) if audit is not None else {}
+    return {**values, **reminder_arrays(reminders, policy.channel), **event}
+
+
+async def write_booking(
+    sql: SqlRunner,
+    values: Mapping[str, Any],
+    plan: BookingPlan,
+    now: dt.datetime,
+    policy: ReminderPolicy,
+    audit: AuditTrail | None,
+) -> None:
+    """Insert the appointment and its planned reminders; on PostgreSQL with the request's event, in
+    one statement (elsewhere the caller records the event in the same transaction)."""
+    if not takes_arrays(sql.dialect):
+        await sql.execute(INSERT_APPOINTMENT, **values)
+        await store_reminders(sql, reminder_rows(values["id"], plan.reminders_due, policy.channel, now))
+        return
+    statement = INSERT_WITH_REMINDERS if audit is None else INSERT_WITH_REMINDERS_AUDITED
+    await sql.execute(statement, **_statement_params(values, plan, now, policy, audit))
+    if audit is not None:
+        audit.written = True  # committed with the booking, or rolled back with it
 
 
 async def write_then_check_timetable(
@@ -49,19 +79,9 @@ async def write_then_check_timetable(
 
     Only inside a transaction holding the booking's timetable locks (PostgreSQL).
     """
-    reminders = reminder_rows(values["id"], plan.reminders_due, policy.channel, now)
-    params = {
-        **values,
-        **reminder_arrays(reminders, policy.channel),
-        "ids": [values["clinician_id"]],
-        "start": plan.start,
-        "end": plan.end,
-        "now": now,
-    }
-    if audit is None:
-        rows = await sql.fetch_all(WRITE_READING_TIMETABLE, **params)
-    else:
-        rows = await sql.fetch_all(WRITE_READING_TIMETABLE_AUDITED, **params, **audit.bound(audit.success_outcome))
+    statement = WRITE_READING_TIMETABLE if audit is None else WRITE_READING_TIMETABLE_AUDITED
+    timetable = {"ids": [values["clinician_id"]], "start": plan.start, "end": plan.end, "now": now}
+    rows = await sql.fetch_all(statement, **_statement_params(values, plan, now, policy, audit), **timetable)
     check_plan_against_timetable(plan, timetable_from_rows(rows), now)
     if audit is not None:
         audit.written = True  # committed with the booking, or rolled back with it
