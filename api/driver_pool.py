@@ -64,11 +64,8 @@ class DriverPool:
 
     async def acquire(self, timeout: float | None = None) -> asyncpg.Connection:
         """A connection of the pool's, waiting at most ``timeout`` seconds for one (``TimeoutError``)."""
-        while self._idle and not self._closing:  # the common case: no timer, no await
-            connection = self._idle.pop()
-            if not connection.is_closed():
-                return connection
-            self._size -= 1
+        if not self._closing and (connection := self._take_idle()) is not None:
+            return connection  # the common case: no timer, no await
         if timeout is None:
             return await self._open_or_wait()
         async with asyncio.timeout(timeout):
@@ -78,11 +75,8 @@ class DriverPool:
         while True:
             if self._closing:
                 raise PoolClosed("the pool is closed")
-            while self._idle:
-                connection = self._idle.pop()
-                if not connection.is_closed():
-                    return connection
-                self._size -= 1
+            if (connection := self._take_idle()) is not None:
+                return connection
             if self._size < self._max_size:
                 self._size += 1
                 return await self._open()
@@ -114,12 +108,10 @@ class DriverPool:
             self._size -= 1
             await connection.close()
             return
-        while self._waiters:
-            waiter = self._waiters.popleft()
-            if not waiter.done():
-                waiter.set_result(connection)
-                return
-        self._idle.append(connection)
+        if (waiter := self._next_waiter()) is not None:
+            waiter.set_result(connection)
+        else:
+            self._idle.append(connection)
 
     @asynccontextmanager
     async def connection(self, timeout: float | None = None) -> AsyncIterator[asyncpg.Connection]:
@@ -135,10 +127,8 @@ class DriverPool:
     async def close(self) -> None:
         """Close the idle connections now and the others as they come back; refuse new requests."""
         self._closing = True
-        while self._waiters:
-            waiter = self._waiters.popleft()
-            if not waiter.done():
-                waiter.set_exception(PoolClosed("the pool is closed"))
+        while (waiter := self._next_waiter()) is not None:
+            waiter.set_exception(PoolClosed("the pool is closed"))
         idle, self._idle = self._idle, []
         self._size -= len(idle)
         await asyncio.gather(*(connection.close() for connection in idle), return_exceptions=True)
@@ -148,8 +138,7 @@ class DriverPool:
         try:
             return await self._connect()
         except BaseException:
-            self._size -= 1
-            self._free_place()  # someone waiting may have better luck opening one
+            self._give_up_place()  # someone waiting may have better luck opening one
             raise
 
     async def _wait(self) -> asyncpg.Connection | None:
@@ -163,23 +152,36 @@ class DriverPool:
                 if handed is not None:
                     await self.release(handed)
                 else:
-                    self._size -= 1
-                    self._free_place()
+                    self._give_up_place()
             else:
                 waiter.cancel()  # skipped by whoever hands over next
             raise
 
-    def _discard(self, connection: asyncpg.Connection) -> None:
-        connection.terminate()
-        self._size -= 1
-        self._free_place()
+    def _take_idle(self) -> asyncpg.Connection | None:
+        """The newest idle connection still open (closed ones met on the way give up their place)."""
+        while self._idle:
+            connection = self._idle.pop()
+            if not connection.is_closed():
+                return connection
+            self._size -= 1
+        return None
 
-    def _free_place(self) -> None:
-        """A place came free: keep it for the longest waiter (it opens a connection there), so that
-        a request arriving later cannot take it first."""
+    def _next_waiter(self) -> asyncio.Future[asyncpg.Connection | None] | None:
+        """The longest waiter still waiting (those that timed out are dropped on the way)."""
         while self._waiters:
             waiter = self._waiters.popleft()
             if not waiter.done():
-                self._size += 1
-                waiter.set_result(None)
-                return
+                return waiter
+        return None
+
+    def _discard(self, connection: asyncpg.Connection) -> None:
+        connection.terminate()
+        self._give_up_place()
+
+    def _give_up_place(self) -> None:
+        """A place came free: keep it for the longest waiter (it opens a connection there), so that
+        a request arriving later cannot take it first."""
+        if (waiter := self._next_waiter()) is not None:
+            waiter.set_result(None)  # the place stays counted in ``_size``, now the waiter's
+        else:
+            self._size -= 1
