@@ -25,6 +25,14 @@ async def _backend(connection: asyncpg.Connection) -> int:
     return int(await connection.fetchval("SELECT pg_backend_pid()"))
 
 
+async def _waiting_for(pool: DriverPool) -> asyncio.Task[asyncpg.Connection]:
+    """A request waiting (up to 5 s) for a connection of a pool whose every place is taken."""
+    waiting = asyncio.create_task(pool.acquire(timeout=5))
+    await asyncio.sleep(0.05)
+    assert not waiting.done()
+    return waiting
+
+
 async def test_an_idle_connection_is_reused_and_at_most_max_size_are_opened(pool: DriverPool) -> None:
     first = await pool.acquire()
     pid = await _backend(first)
@@ -44,9 +52,7 @@ async def test_an_idle_connection_is_reused_and_at_most_max_size_are_opened(pool
 
 async def test_a_waiting_request_gets_the_next_released_connection(pool: DriverPool) -> None:
     held = [await pool.acquire(), await pool.acquire()]
-    waiting = asyncio.create_task(pool.acquire(timeout=5))
-    await asyncio.sleep(0.05)
-    assert not waiting.done()
+    waiting = await _waiting_for(pool)
     await pool.release(held[0])
     assert await asyncio.wait_for(waiting, 1) is held[0]
     await pool.release(held[0])
@@ -125,8 +131,7 @@ async def test_a_connection_the_server_closed_is_not_handed_out(pool: DriverPool
 
 async def test_a_discarded_connection_frees_its_place_for_a_waiter(pool: DriverPool) -> None:
     held = [await pool.acquire(), await pool.acquire()]
-    waiting = asyncio.create_task(pool.acquire(timeout=5))
-    await asyncio.sleep(0.05)
+    waiting = await _waiting_for(pool)
     await pool.release(held[0], asyncio.CancelledError())
     fresh = await asyncio.wait_for(waiting, 5)
     assert fresh is not held[0] and not fresh.is_closed()
@@ -137,13 +142,11 @@ async def test_a_discarded_connection_frees_its_place_for_a_waiter(pool: DriverP
 
 async def test_closing_refuses_waiters_and_closes_connections_as_they_return(pool: DriverPool) -> None:
     first, busy = await pool.acquire(), await pool.acquire()
-    waiting = asyncio.create_task(pool.acquire(timeout=5))
-    await asyncio.sleep(0.05)
+    waiting = await _waiting_for(pool)
     await pool.release(first)  # handed to the waiter
     handed = await asyncio.wait_for(waiting, 1)
     assert handed is first
-    waiting = asyncio.create_task(pool.acquire(timeout=5))
-    await asyncio.sleep(0.05)
+    waiting = await _waiting_for(pool)
     await pool.close()
     with pytest.raises(PoolClosed):
         await waiting
@@ -165,8 +168,7 @@ async def test_closing_closes_the_idle_connections(pool: DriverPool) -> None:
 
 async def test_a_freed_place_goes_to_the_longest_waiter_not_a_newcomer(pool: DriverPool) -> None:
     held = [await pool.acquire(), await pool.acquire()]
-    waiting = asyncio.create_task(pool.acquire(timeout=5))
-    await asyncio.sleep(0.05)
+    waiting = await _waiting_for(pool)
     await pool.release(held[0], asyncio.CancelledError())  # discarded: its place is the waiter's
     with pytest.raises(TimeoutError):
         await pool.acquire(timeout=0.05)  # a newcomer finds the place taken
