@@ -10,25 +10,18 @@ import datetime as dt
 from collections.abc import Collection, Iterable, Mapping
 from typing import Any
 
-from sqlalchemy import ARRAY, BigInteger, DateTime, any_, bindparam, cast, literal, null, select, text, union_all
+from sqlalchemy import ARRAY, BigInteger, DateTime, any_, bindparam, cast, literal, null, select, union_all
 
 from domain.dialects import serialises_writes, takes_arrays
 from domain.models import Schedule, SlotHold, Unavailability, table
 from domain.rules.schedules import Session
 from domain.rules.slots import Hold, Timetable
+from domain.services.overlap import TIMETABLE_LOCKS, timetable_keys
 from domain.sql import Query, SqlRunner
 
 SCHEDULE = table(Schedule)
 UNAVAILABILITY = table(Unavailability)
 HOLD = table(SlotHold)
-
-# The same key space as the booking's timetable locks (domain/services/overlap.py): kind 1 is a
-# clinician, so holds, schedules and bookings of one clinician queue behind each other.
-CLINICIAN_LOCK = Query(
-    text("SELECT pg_advisory_xact_lock(key) FROM unnest(:keys) AS timetable(key)").bindparams(
-        bindparam("keys", type_=ARRAY(BigInteger))
-    )
-)
 
 
 def _timetable_queries(of_schedule: Any, of_leave: Any, of_hold: Any) -> tuple[Query, Query, Query]:
@@ -94,11 +87,6 @@ def timetable_from_rows(rows: Iterable[Mapping[str, Any]]) -> Timetable:
     return timetable
 
 
-def clinician_lock_key(clinician_id: int) -> int:
-    """The advisory-lock key of one clinician's timetable (see ``overlap.timetable_keys``)."""
-    return 1 << 56 | clinician_id % (1 << 56)
-
-
 async def lock_clinician(sql: SqlRunner, clinician_id: int) -> None:
     """Queue behind other writers of this clinician's timetable (PostgreSQL; SQLite serialises all)."""
     await lock_clinicians(sql, [clinician_id])
@@ -106,10 +94,11 @@ async def lock_clinician(sql: SqlRunner, clinician_id: int) -> None:
 
 async def lock_clinicians(sql: SqlRunner, clinician_ids: Iterable[int]) -> None:
     """Queue behind other writers of these clinicians' timetables, taking the locks in the one order
-    every writer uses (PostgreSQL; SQLite serialises all)."""
-    keys = sorted({clinician_lock_key(clinician_id) for clinician_id in clinician_ids})
+    every writer uses (PostgreSQL; SQLite serialises all): the booking's keys (domain/services/
+    overlap.py), so holds, schedules, imports and bookings of one clinician queue behind each other."""
+    keys = sorted({key for clinician_id in clinician_ids for key in timetable_keys({"clinician_id": clinician_id})})
     if keys and not serialises_writes(sql.dialect):
-        await sql.execute(CLINICIAN_LOCK, keys=keys)
+        await sql.execute(TIMETABLE_LOCKS, keys=keys)
 
 
 def session_of(row: Mapping[str, Any]) -> Session:
