@@ -22,6 +22,7 @@ from advanced_alchemy.extensions.litestar._utils import get_aa_scope_state
 from litestar import Request
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
+from api.audit_writer import EventWriter
 from domain.audit.events import INSERT_EVENT, Action, AuditTrail, ResourceType
 from domain.auth.actor import UNAUTHENTICATED, Actor
 from domain.messages import negotiate_language, problem_document
@@ -175,11 +176,16 @@ def audit_events(open_sql: AppSqlOpener, session_key: str | None = None) -> Call
 
     ``session_key``: where the request's SQLAlchemy session lives (SQLite). That session still
     holds SQLite's one write lock here (it commits just after), so the event goes into it: after
-    a failure, once its work is rolled back.
+    a failure, once its work is rolled back. Without it (PostgreSQL), events are stored in
+    batches by an :class:`~api.audit_writer.EventWriter`.
     """
+    batches = EventWriter(open_sql) if session_key is None else None
 
     async def write(scope: Scope, status: int, row: dict[str, Any]) -> None:
         session = get_aa_scope_state(scope, session_key) if session_key else None
+        if batches is not None and status < 500:
+            await batches.write(row)
+            return
         if session is None:
             # A failed request's answer does not wait for its event (see below); nor may it wait a
             # second DB_ACQUIRE_TIMEOUT_SECONDS for a connection when the pool ran dry (its 503).

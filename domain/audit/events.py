@@ -15,7 +15,7 @@ from enum import StrEnum
 from typing import Any
 
 import msgspec
-from sqlalchemy import bindparam, insert, select
+from sqlalchemy import ARRAY, DateTime, SmallInteger, String, Uuid, bindparam, func, insert, select
 
 from domain.auth.actor import Actor
 from domain.clock import utcnow
@@ -26,6 +26,14 @@ from domain.sql import Query, SqlRunner
 AUDIT_EVENT = table(AuditEvent)
 INSERT_EVENT = Query(insert(AUDIT_EVENT).values({c.name: bindparam(c.name) for c in AUDIT_EVENT.c}))
 _BOUND_NAMES = tuple((c.name, f"audit_{c.name}") for c in AUDIT_EVENT.c)  # see with_event
+# Many events in one PostgreSQL statement, each column bound as an array (see event_columns).
+_ARRAY_TYPES = {"id": Uuid(), "at": DateTime(timezone=True), "outcome": SmallInteger()}
+_EVENTS = (
+    func.unnest(*[bindparam(c.name, type_=ARRAY(_ARRAY_TYPES.get(c.name, String()))) for c in AUDIT_EVENT.c])
+    .table_valued(*[c.name for c in AUDIT_EVENT.c])
+    .render_derived(name="events")
+)
+INSERT_EVENTS = Query(insert(AUDIT_EVENT).from_select([c.name for c in AUDIT_EVENT.c], select(_EVENTS)))
 
 
 class Action(StrEnum):
@@ -51,6 +59,12 @@ class ResourceType(StrEnum):
     JOB = "Job"
     SCHEDULE = "Schedule"
     SLOT = "Slot"
+
+
+def event_columns(rows: Iterable[Mapping[str, Any]]) -> dict[str, list[Any]]:
+    """The parameters :data:`INSERT_EVENTS` takes to insert ``rows`` (made by :func:`event_row`)."""
+    listed = list(rows)
+    return {c.name: [row[c.name] for row in listed] for c in AUDIT_EVENT.c}
 
 
 def event_row(
@@ -96,8 +110,8 @@ class AuditTrail:
     # The request's path values (resource id, patient) as a fallback for what ``concerns`` leaves
     # unset, worked out only when an event is built without them (a refusal, an early failure).
     from_path: Callable[[], tuple[str | None, str | None]] | None = None
-    # Written by a statement that committed on its own (a read on PostgreSQL outside a transaction):
-    # the event stands whatever happens after, so a later failure must not add a second one.
+    # Written by a statement that committed on its own (a registration on PostgreSQL outside a
+    # transaction): the event stands whatever happens after, so a later failure must not add a second one.
     committed: bool = False
 
     def concerns(self, *, resource_id: str | None = None, patient: str | None = None) -> None:

@@ -10,7 +10,7 @@ from sqlalchemy import delete, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain import rules
-from domain.audit.events import AuditTrail, changed_fields, concerns, fetch_one_audited, record, with_event
+from domain.audit.events import AuditTrail, changed_fields, concerns, record
 from domain.clock import utcnow
 from domain.dialects import takes_arrays
 from domain.errors import Conflict, DomainError, FieldError, InvalidInput, NotFound
@@ -34,7 +34,6 @@ from domain.sql import ConstraintViolation, SessionRunner, SqlRunner, in_transac
 APPOINTMENT = table(Appointment)
 RESCHEDULE_FIELDS = frozenset({"time", "duration", "clinician", "department", "postcode"})
 # A read and its audit event in one statement; the event names the row's patient (PostgreSQL).
-APPOINTMENT_BY_ID_AUDITED = with_event(APPOINTMENT_BY_ID.statement, from_row={"patient": "nhs_number"})
 
 
 class _CheckInOrder(Exception):
@@ -151,11 +150,10 @@ class AppointmentService:
         """One appointment."""
         appointment_id = parse_appointment_id(raw_id)
         concerns(self.audit, resource_id=str(appointment_id))
-        row = await fetch_one_audited(
-            self.sql, self.audit, APPOINTMENT_BY_ID, APPOINTMENT_BY_ID_AUDITED, id=appointment_id
-        )
+        row = await self.sql.fetch_one(APPOINTMENT_BY_ID, id=appointment_id)
         if row is None:
             raise NotFound("appointment.not_found")
+        concerns(self.audit, patient=row["nhs_number"])  # the API records the read when its answer is ready
         return appointment_view(row, utcnow())
 
     async def search(self, filters: AppointmentFilter, limit: int, offset: int) -> Page[AppointmentView]:

@@ -37,7 +37,6 @@ INSERT_PATIENT = Query(
 )
 PATIENT_BY_NHS_NUMBER = Query(select(PATIENT).where(PATIENT.c.nhs_number == bindparam("nhs_number")))
 INSERT_PATIENT_AUDITED = with_event(INSERT_PATIENT.statement)
-PATIENT_BY_NHS_NUMBER_AUDITED = with_event(PATIENT_BY_NHS_NUMBER.statement)
 PATIENT_BY_NHS_NUMBER_LOCKED = Query(
     select(PATIENT).where(PATIENT.c.nhs_number == bindparam("nhs_number")).with_for_update()
 )
@@ -108,15 +107,13 @@ class PatientService:
         return row
 
     async def read(self, nhs_number: str) -> PatientView:
-        """One patient (its read recorded in the same statement)."""
+        """One patient (the API records the read when its answer is ready)."""
         try:
             number = normalise_nhs_number(nhs_number)
         except ValueError:
             raise NotFound("patient.not_found") from None
         concerns(self.audit, resource_id=number, patient=number)
-        row = await fetch_one_audited(
-            self.sql, self.audit, PATIENT_BY_NHS_NUMBER, PATIENT_BY_NHS_NUMBER_AUDITED, nhs_number=number
-        )
+        row = await self.sql.fetch_one(PATIENT_BY_NHS_NUMBER, nhs_number=number)
         if row is None:
             raise NotFound("patient.not_found")
         return patient_view(row)
