@@ -27,7 +27,7 @@ AUDIT_EVENT = table(AuditEvent)
 INSERT_EVENT = Query(insert(AUDIT_EVENT).values({c.name: bindparam(c.name) for c in AUDIT_EVENT.c}))
 _BOUND_NAMES = tuple((c.name, f"audit_{c.name}") for c in AUDIT_EVENT.c)  # see with_event
 # Many events in one PostgreSQL statement, each column bound as an array (see event_columns).
-_ARRAY_TYPES = {"id": Uuid(), "at": DateTime(timezone=True), "outcome": SmallInteger()}
+_ARRAY_TYPES: dict[str, Any] = {"id": Uuid(), "at": DateTime(timezone=True), "outcome": SmallInteger()}
 _EVENTS = (
     func.unnest(*[bindparam(c.name, type_=ARRAY(_ARRAY_TYPES.get(c.name, String()))) for c in AUDIT_EVENT.c])
     .table_valued(*[c.name for c in AUDIT_EVENT.c])

@@ -115,4 +115,3 @@ async def test_a_request_that_stops_waiting_still_has_its_event_stored(opener: O
     await stays
     assert gone.cancelled()
     assert await stored_request_ids(opener) == ["gone", "stays"]
-
