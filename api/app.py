@@ -132,7 +132,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
     # Outside the router, so unknown routes and methods get a request id and an access-log line too.
     app_state["app"] = app
     session_key = db_config.session_scope_key if settings.is_sqlite else None
-    audited = audit_events(open_sql, session_key)(correct_allow_header(app, app.asgi_handler))
+    keep_events = audit_events(open_sql, settings.db_acquire_timeout_seconds, session_key)
+    audited = keep_events(correct_allow_header(app, app.asgi_handler))
     app.asgi_handler = request_id_middleware(audited, access_log_writer(settings))
     return app
 

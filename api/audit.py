@@ -141,9 +141,8 @@ def _unwritten_event(scope: Scope, status: int) -> dict[str, Any] | None:
             success_outcome=status,
         )
     elif trail.written and (status < 400 or trail.committed):
-        # The use case recorded it with its change (or its read). A read's event that committed
-        # with the read stands even if the answer then fails: the data was read, and one request
-        # leaves one event.
+        # The use case recorded it with its change. A registration's event that committed with
+        # its row stands even if the answer then fails: one request leaves one event.
         return None
     # A failed request's transaction rolled back with any event written in it: record the failure.
     return trail.row(status)
@@ -171,15 +170,17 @@ def _unavailable(scope: Scope) -> list[Message]:
     return [start, {"type": "http.response.body", "body": body, "more_body": False}]
 
 
-def audit_events(open_sql: AppSqlOpener, session_key: str | None = None) -> Callable[[ASGIApp], ASGIApp]:
+def audit_events(
+    open_sql: AppSqlOpener, wait_seconds: float, session_key: str | None = None
+) -> Callable[[ASGIApp], ASGIApp]:
     """Wrap the app so every audited or refused request's event is stored before its response starts.
 
     ``session_key``: where the request's SQLAlchemy session lives (SQLite). That session still
     holds SQLite's one write lock here (it commits just after), so the event goes into it: after
     a failure, once its work is rolled back. Without it (PostgreSQL), events are stored in
-    batches by an :class:`~api.audit_writer.EventWriter`.
+    batches by an :class:`~api.audit_writer.EventWriter`, each within ``wait_seconds`` of its arrival.
     """
-    batches = EventWriter(open_sql) if session_key is None else None
+    batches = EventWriter(open_sql, wait_seconds) if session_key is None else None
 
     async def write(scope: Scope, status: int, row: dict[str, Any]) -> None:
         session = get_aa_scope_state(scope, session_key) if session_key else None

@@ -12,46 +12,66 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Mapping
 from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass
 from typing import Any
 
+import asyncpg
 import structlog
 
 from domain.audit.events import INSERT_EVENT, INSERT_EVENTS, event_columns
-from domain.sql import SqlRunner
+from domain.sql import ConstraintViolation, SqlRunner, TransientConflict
 
 log = structlog.get_logger("panda.audit")
 
 # A statement's parameters are capped (asyncpg: 32,767); a batch binds one array per column,
 # so its size is bounded only to keep one commit's latency short.
 MAX_BATCH = 512
+# Errors the database answered with: the connection is still sound, so the batch's events are
+# retried one by one on it. Any other error (a broken or timed-out connection) fails the batch.
+_REFUSED = (asyncpg.PostgresError, ConstraintViolation, TransientConflict)
 
 
 class EventNotStored(Exception):
-    """The event's batch could not be stored (the database refused it or could not be reached)."""
+    """The event's batch could not be stored (the database refused it, or did not answer in time)."""
 
 
-Waiting = tuple[Mapping[str, Any], "asyncio.Future[None]"]
+@dataclass(frozen=True, slots=True)
+class _Waiting:
+    row: Mapping[str, Any]
+    stored: asyncio.Future[None]
+    deadline: float  # loop time by which its request must have an answer
 
 
 class EventWriter:
-    """Stores audit events in batches, each request awaiting the commit of the batch holding its event."""
+    """Stores audit events in batches, each request awaiting the commit of the batch holding its event.
+
+    ``wait_seconds`` bounds how long an event may wait from its arrival to its commit (the API's
+    ``DB_ACQUIRE_TIMEOUT_SECONDS``): a batch runs under the deadline of its oldest event, so an
+    exhausted pool or a database that stopped answering gives each waiting request its 503 in
+    time, and a stalled connection is closed rather than holding every later event behind it.
+    """
 
     def __init__(
-        self, open_sql: Callable[[], AbstractAsyncContextManager[SqlRunner]], max_batch: int = MAX_BATCH
+        self,
+        open_sql: Callable[[], AbstractAsyncContextManager[SqlRunner]],
+        wait_seconds: float,
+        max_batch: int = MAX_BATCH,
     ) -> None:
         self._open_sql = open_sql
+        self._wait_seconds = wait_seconds
         self._max_batch = max_batch
-        self._waiting: list[Waiting] = []
+        self._waiting: list[_Waiting] = []
         self._storing: asyncio.Task[None] | None = None
 
     async def write(self, row: Mapping[str, Any]) -> None:
         """Store ``row`` (an ``audit_event`` row); return once it is committed, or raise EventNotStored."""
-        stored: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._waiting.append((row, stored))
-        if self._storing is None:
+        loop = asyncio.get_running_loop()
+        stored: asyncio.Future[None] = loop.create_future()
+        self._waiting.append(_Waiting(row, stored, loop.time() + self._wait_seconds))
+        if self._storing is None or self._storing.done():  # done: cancelled before it ever ran
             self._storing = asyncio.create_task(self._store_while_waiting())
-        # A request cancelled here (its client went away) leaves its event in the batch: it is
-        # still stored, as the data it concerns may already have been sent.
+        # A request cancelled here (its client went away) leaves its event in the batch: the use
+        # case did read or refuse what the event records, though no answer left.
         await stored
 
     async def _store_while_waiting(self) -> None:
@@ -67,15 +87,15 @@ class EventWriter:
         finally:
             self._storing = None
 
-    async def _store(self, batch: list[Waiting]) -> None:
+    async def _store(self, batch: list[_Waiting]) -> None:
         try:
-            async with self._open_sql() as sql:
+            async with asyncio.timeout_at(batch[0].deadline), self._open_sql() as sql:
                 try:
-                    await sql.execute(INSERT_EVENTS, **event_columns(row for row, _ in batch))
-                except Exception:
+                    await sql.execute(INSERT_EVENTS, **event_columns(waiting.row for waiting in batch))
+                except _REFUSED:
                     if len(batch) == 1:
                         raise
-                    await _store_one_by_one(sql, batch)
+                    await _store_one_by_one(sql, batch)  # a row the table refuses must not fail its neighbours
                     return
         except Exception as exc:  # noqa: BLE001 - reported to each request of the batch
             log.warning("audit.batch_failed", error=type(exc).__name__, events=len(batch))
@@ -87,23 +107,23 @@ class EventWriter:
         _settle(batch, failed=False)
 
 
-async def _store_one_by_one(sql: SqlRunner, batch: list[Waiting]) -> None:
+async def _store_one_by_one(sql: SqlRunner, batch: list[_Waiting]) -> None:
     """Each event of a refused batch alone: only the event the table refuses fails its request."""
-    for row, stored in batch:
+    for waiting in batch:
         try:
-            await sql.execute(INSERT_EVENT, **row)
-        except Exception as exc:  # noqa: BLE001 - reported to that request alone
+            await sql.execute(INSERT_EVENT, **waiting.row)
+        except _REFUSED as exc:
             log.warning("audit.event_refused", error=type(exc).__name__)
-            _settle([(row, stored)], failed=True)
+            _settle([waiting], failed=True)
         else:
-            _settle([(row, stored)], failed=False)
+            _settle([waiting], failed=False)
 
 
-def _settle(batch: list[Waiting], *, failed: bool) -> None:
-    for _row, stored in batch:
-        if stored.done():
+def _settle(batch: list[_Waiting], *, failed: bool) -> None:
+    for waiting in batch:
+        if waiting.stored.done():
             continue  # its request was cancelled
         if failed:
-            stored.set_exception(EventNotStored())  # a fresh exception each: tracebacks are not shared
+            waiting.stored.set_exception(EventNotStored())  # a fresh exception each: tracebacks are not shared
         else:
-            stored.set_result(None)
+            waiting.stored.set_result(None)

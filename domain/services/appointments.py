@@ -33,7 +33,6 @@ from domain.sql import ConstraintViolation, SessionRunner, SqlRunner, in_transac
 
 APPOINTMENT = table(Appointment)
 RESCHEDULE_FIELDS = frozenset({"time", "duration", "clinician", "department", "postcode"})
-# A read and its audit event in one statement; the event names the row's patient (PostgreSQL).
 
 
 class _CheckInOrder(Exception):

@@ -16,8 +16,10 @@ from domain.audit.events import Action, ResourceType, event_row
 from domain.auth.actor import Actor, Role
 from domain.sql import AsyncpgRunner, SqlRunner
 from tests.conftest import _plain_dsn
+from tests.factories import nhs_number
 
 READER = Actor("clinician", frozenset({Role.CLINICIAN}))
+WAIT = 5.0  # seconds an event may wait for its commit
 
 
 @pytest.fixture
@@ -33,13 +35,28 @@ class Opener:
         self.connection = connection
         self.opened = 0
         self.unreachable = False
+        self.stalled = False  # a connection that never answers (a half-open socket)
+        self.released_after: list[type[BaseException] | None] = []
 
     @asynccontextmanager
     async def __call__(self) -> AsyncIterator[SqlRunner]:
         self.opened += 1
         if self.unreachable:
             raise OSError("connection refused")
-        yield AsyncpgRunner(self.connection)
+        try:
+            runner: Any = _Stalled() if self.stalled else AsyncpgRunner(self.connection)
+            yield runner
+        except BaseException as exc:
+            self.released_after.append(type(exc))  # what the API's pool sees: it closes a cancelled one
+            raise
+        self.released_after.append(None)
+
+
+class _Stalled:
+    """A connection whose statements never get an answer."""
+
+    async def execute(self, *_args: Any, **_params: Any) -> None:
+        await asyncio.Event().wait()
 
 
 @pytest.fixture
@@ -59,32 +76,48 @@ async def stored_request_ids(opener: Opener) -> list[str]:
     return [row["request_id"] for row in rows]
 
 
-async def test_events_arriving_together_are_stored_in_one_commit(opener: Opener) -> None:
-    writer = EventWriter(opener)
-    ids = [f"r{i:03d}" for i in range(50)]
-    await asyncio.gather(*(writer.write(read_event(i)) for i in ids))
-    assert await stored_request_ids(opener) == ids
+async def commits(opener: Opener) -> int:
+    """How many transactions stored the events (rows one transaction inserted share its xmin)."""
+    return int(await opener.connection.fetchval("SELECT count(DISTINCT xmin::text) FROM audit_event"))
+
+
+async def test_events_arriving_together_are_stored_in_one_commit_as_they_were_given(opener: Opener) -> None:
+    writer = EventWriter(opener, WAIT)
+    number = nhs_number(3)
+    rows = [
+        read_event(f"r{i:03d}", resource_id=number if i % 2 else None, patient=number if i % 3 else None)
+        for i in range(50)
+    ]
+    rows[7] = event_row(
+        READER, Action.UPDATE, 200, resource_type=ResourceType.APPOINTMENT, request_id="r007", changes={"a": 1}
+    )
+    await asyncio.gather(*(writer.write(row) for row in rows))
+    stored = await opener.connection.fetch("SELECT * FROM audit_event ORDER BY request_id")
+    assert [dict(row) for row in stored] == rows
     assert opener.opened == 1
+    assert await commits(opener) == 1
 
 
 async def test_an_event_alone_is_stored_at_once_and_the_next_starts_a_new_batch(opener: Opener) -> None:
-    writer = EventWriter(opener)
+    writer = EventWriter(opener, WAIT)
     await asyncio.wait_for(writer.write(read_event("first")), 1)
     await asyncio.wait_for(writer.write(read_event("second")), 1)
     assert await stored_request_ids(opener) == ["first", "second"]
     assert opener.opened == 2
+    assert await commits(opener) == 2
 
 
 async def test_a_batch_is_capped_and_the_rest_follow_in_the_next(opener: Opener) -> None:
-    writer = EventWriter(opener, max_batch=4)
+    writer = EventWriter(opener, WAIT, max_batch=4)
     ids = [f"r{i}" for i in range(10)]
     await asyncio.gather(*(writer.write(read_event(i)) for i in ids))
     assert await stored_request_ids(opener) == ids
     assert opener.opened == 3
+    assert await commits(opener) == 3
 
 
 async def test_an_event_the_table_refuses_fails_its_own_request_only(opener: Opener) -> None:
-    writer = EventWriter(opener)
+    writer = EventWriter(opener, WAIT)
     too_long = read_event("x" * 40)  # request_id holds 32 characters
     outcomes = await asyncio.gather(
         writer.write(read_event("a")), writer.write(too_long), writer.write(read_event("b")), return_exceptions=True
@@ -96,7 +129,7 @@ async def test_an_event_the_table_refuses_fails_its_own_request_only(opener: Ope
 async def test_when_the_database_is_unreachable_each_waiting_request_is_told_and_the_writer_recovers(
     opener: Opener,
 ) -> None:
-    writer = EventWriter(opener)
+    writer = EventWriter(opener, WAIT)
     opener.unreachable = True
     outcomes = await asyncio.gather(*(writer.write(read_event(f"r{i}")) for i in range(3)), return_exceptions=True)
     assert all(isinstance(outcome, EventNotStored) for outcome in outcomes)
@@ -107,11 +140,25 @@ async def test_when_the_database_is_unreachable_each_waiting_request_is_told_and
 
 
 async def test_a_request_that_stops_waiting_still_has_its_event_stored(opener: Opener) -> None:
-    writer = EventWriter(opener)
+    writer = EventWriter(opener, WAIT)
     gone = asyncio.create_task(writer.write(read_event("gone")))
     stays = asyncio.create_task(writer.write(read_event("stays")))
     await asyncio.sleep(0)  # both are waiting for the batch
     gone.cancel()
-    await stays
+    await asyncio.wait_for(stays, 1)
     assert gone.cancelled()
     assert await stored_request_ids(opener) == ["gone", "stays"]
+
+
+async def test_a_batch_that_gets_no_answer_fails_in_time_and_its_connection_is_not_reused(opener: Opener) -> None:
+    writer = EventWriter(opener, wait_seconds=0.3)
+    opener.stalled = True
+    started = asyncio.get_running_loop().time()
+    writes = asyncio.gather(*(writer.write(read_event(f"r{i}")) for i in range(3)), return_exceptions=True)
+    outcomes = await asyncio.wait_for(writes, 3)
+    assert all(isinstance(outcome, EventNotStored) for outcome in outcomes)
+    assert asyncio.get_running_loop().time() - started < 1.5
+    assert opener.released_after == [asyncio.CancelledError]
+    opener.stalled = False
+    await asyncio.wait_for(writer.write(read_event("later")), 1)
+    assert await stored_request_ids(opener) == ["later"]
