@@ -12,6 +12,7 @@ import datetime as dt
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
+from operator import itemgetter
 from typing import Any
 
 import msgspec
@@ -33,6 +34,8 @@ _EVENTS = (
     .table_valued(*[c.name for c in AUDIT_EVENT.c])
     .render_derived(name="events")
 )
+_EVENT_COLUMNS = tuple(c.name for c in AUDIT_EVENT.c)
+_EVENT_VALUES = itemgetter(*_EVENT_COLUMNS)
 INSERT_EVENTS = Query(insert(AUDIT_EVENT).from_select([c.name for c in AUDIT_EVENT.c], select(_EVENTS)))
 
 
@@ -62,9 +65,9 @@ class ResourceType(StrEnum):
 
 
 def event_columns(rows: Iterable[Mapping[str, Any]]) -> dict[str, list[Any]]:
-    """The parameters :data:`INSERT_EVENTS` takes to insert ``rows`` (made by :func:`event_row`)."""
-    listed = list(rows)
-    return {c.name: [row[c.name] for row in listed] for c in AUDIT_EVENT.c}
+    """The parameters :data:`INSERT_EVENTS` takes to insert ``rows`` (made by :func:`event_row`; one at least)."""
+    columns = zip(*map(_EVENT_VALUES, rows), strict=True)  # runs per batch of the API's reads: in C
+    return dict(zip(_EVENT_COLUMNS, map(list, columns), strict=True))
 
 
 def event_row(
