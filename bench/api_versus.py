@@ -10,6 +10,9 @@ migrates its own scratch database and serves it (one process, auth off), the bar
 the current build's. Each build is seeded through its own API, then every scenario of bench.api
 runs alternating baseline / current / ceiling, best of ``--rounds``. The worktree is removed
 afterwards, also on error. Both builds get this build's wrk scripts (same requests).
+
+A second table gives each server's CPU per request over the same runs, and the database's (every
+``postgres`` process): steadier than req/s on a shared machine (see ``bench.api_cpu``).
 """
 
 from __future__ import annotations
@@ -25,6 +28,8 @@ from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 from bench.api import SCENARIOS, alternating, keep_fastest, scenario_env, seed
+from bench.api_cpu import cpu_seconds, database_cpu_seconds
+from bench.api_profile import _server_pid
 from bench.harness import ROOT, WrkResult, free_port, scratch_database, server, wrk
 
 LABELS = ("baseline", "current", "ceiling")
@@ -93,6 +98,30 @@ def table(best: dict[tuple[str, str], WrkResult]) -> list[str]:
     return lines
 
 
+def keep_lowest(
+    kept: dict[tuple[str, str], tuple[float, float]], key: tuple[str, str], sample: tuple[float, float]
+) -> None:
+    """Keep the (server, database) CPU sample with the lower server CPU under ``key``."""
+    if key not in kept or sample[0] < kept[key][0]:
+        kept[key] = sample
+
+
+def cpu_table(cpu: dict[tuple[str, str], tuple[float, float]]) -> list[str]:
+    """The markdown table of CPU per request: each build's server and database, and the ceiling's."""
+    lines = [
+        "| endpoint | server µs (baseline / current / ceiling) | database µs (baseline / current / ceiling) "
+        "| ceiling/current, server | ceiling/current, server + database |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    for name, *_ in SCENARIOS:
+        (old, old_db), (new, new_db), (bare, bare_db) = (cpu[(name, label)] for label in LABELS)
+        lines.append(
+            f"| {name} | {old:.0f} / {new:.0f} / {bare:.0f} | {old_db:.0f} / {new_db:.0f} / {bare_db:.0f} "
+            f"| {_ratio(bare, new)} | {_ratio(bare + bare_db, new + new_db)} |"
+        )
+    return lines
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--baseline", required=True, help="git revision of the earlier build, e.g. 55875cf^")
@@ -105,6 +134,7 @@ def main() -> None:
     new_rev = _git("rev-parse", "--short", args.current or "HEAD") + ("" if args.current else " (working tree)")
     logs = Path(tempfile.mkdtemp(prefix="panda-bench-versus-"))
     best: dict[tuple[str, str], WrkResult] = {}
+    cpu: dict[tuple[str, str], tuple[float, float]] = {}
     with ExitStack() as stack:
         tree = stack.enter_context(build_at(args.baseline))
         python = str(tree / ".venv" / "bin" / "python")
@@ -133,15 +163,23 @@ def main() -> None:
         }
         seeded = {"baseline": seed(bases["baseline"]), "current": seed(bases["current"])}
         seeded["ceiling"] = seeded["current"]  # the ceiling reads the current build's database
+        pids = {label: _server_pid(int(base.rsplit(":", 1)[1])) for label, base in bases.items()}
         for prefix, name, path, script, label in alternating(args.rounds, LABELS):
             env = scenario_env(script, path, prefix, *seeded[label])
-            keep_fastest(best, (name, label), wrk(bases[label] + path, script, args.connections, args.duration, env))
+            before, database_before = cpu_seconds(pids[label]), database_cpu_seconds()
+            result = wrk(bases[label] + path, script, args.connections, args.duration, env)
+            requests = result.requests_per_second * args.duration
+            used = (cpu_seconds(pids[label]) - before, database_cpu_seconds() - database_before)
+            keep_lowest(cpu, (name, label), (used[0] / requests * 1e6, used[1] / requests * 1e6))
+            keep_fastest(best, (name, label), result)
     print(
         f"\nAPI against an earlier build: baseline {args.baseline} ({old_rev}), current {new_rev};"
         f" one process each, auth off, wrk -t2 -c{args.connections} -d{args.duration}s, "
         f"best of {args.rounds} alternating runs, PostgreSQL\n"
     )
     print("\n".join(table(best)))
+    print("\nCPU per request (µs, lowest of the same runs): the server process, and every postgres process\n")
+    print("\n".join(cpu_table(cpu)))
     print(f"servers' logs: {logs}", file=sys.stderr)
 
 
