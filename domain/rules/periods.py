@@ -15,7 +15,7 @@ from typing import Any
 from domain.errors import RuleViolation
 from domain.rules.choices import parse_choice
 from domain.rules.dates import LONDON
-from domain.rules.times import parse_aware_datetime
+from domain.rules.times import EARLIEST_YEAR, LATEST_YEAR, parse_aware_datetime
 
 # Spelled out (not f"{rule}...") so each code can be found by reading the source.
 _BOUND_FORMAT_CODES = {"from": "from.date_or_time", "to": "to.date_or_time"}
@@ -76,17 +76,21 @@ def parse_range_bound(raw: Any, *, rule: str) -> dt.datetime:
     """A range bound: an ISO 8601 timestamp with its offset, or a date meaning London midnight.
 
     A bare date is accepted because reports are read in London calendar days; a timestamp
-    without an offset stays ambiguous and is refused, as everywhere else in PANDA.
+    without an offset stays ambiguous and is refused, as everywhere else in PANDA. Either form
+    must fall in the years 1900 to 2999, as every time does (``from.range``, ``to.range``).
     """
     if isinstance(raw, str) and "T" not in raw.upper():
         try:
-            return london_midnight(dt.date.fromisoformat(raw.strip()))
+            day = dt.date.fromisoformat(raw.strip())
         except ValueError:
             raise RuleViolation(_BOUND_FORMAT_CODES[rule]) from None
+        if not EARLIEST_YEAR <= day.year <= LATEST_YEAR:  # the years every timestamp keeps to
+            raise RuleViolation(f"{rule}.range", earliest=EARLIEST_YEAR, latest=LATEST_YEAR)
+        return london_midnight(day)
     try:
         return parse_aware_datetime(raw, rule=rule)
     except RuleViolation as exc:
-        if exc.code.endswith(".offset_required"):
+        if exc.code.endswith((".offset_required", ".range")):
             raise
         raise RuleViolation(_BOUND_FORMAT_CODES[rule]) from None
 

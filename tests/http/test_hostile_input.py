@@ -37,6 +37,31 @@ async def test_control_characters_in_a_search_are_400(client) -> None:
     assert (await client.get("/patients", params={"name": "Ann"})).status_code == 200
 
 
+async def test_range_bounds_at_the_ends_of_the_calendar_are_400_not_an_overflow(client) -> None:
+    """A bare date skipped the years check: London midnight of 0001-01-01 or a week past 9999-12-30
+    overflowed Python's dates (a 500) in /insight and /fhir/Slot."""
+    schedule = {"clinician": "Dr Edge", "department": "Neurology", "postcode": "N6 2FA", "weekdays": ["mon"],
+                "start": "09:00", "end": "12:00"}  # fmt: skip
+    created = await client.post("/schedules", json=schedule)
+    assert created.status_code == 201, created.text
+    searches = [
+        ("/insight", {"to": "0001-01-01"}, {"to": "to.range"}),
+        ("/insight", {"from": "9999-12-30", "to": "9999-12-31"}, {"from": "from.range", "to": "to.range"}),
+        ("/analytics/missed", {"from": "0001-01-01"}, {"from": "from.range"}),
+        ("/analytics/missed", {"to": "9999-12-31T00:00:00Z"}, {"to": "to.range"}),
+        # Both FHIR bounds are named "start": the last one is the one kept here.
+        (
+            "/fhir/Slot",
+            {"schedule": created.json()["id"], "start": ["ge9999-12-30", "lt9999-12-31"]},
+            {"start": "to.range"},
+        ),
+    ]
+    for path, params, codes in searches:
+        problem = assert_problem(await client.get(path, params=params), 400)
+        assert field_codes(problem) == codes, (path, params)
+    assert (await client.get("/insight", params={"from": "1900-01-01", "to": "2999-12-31"})).status_code == 200
+
+
 async def test_a_single_error_fills_in_its_message(client) -> None:
     problem = assert_problem(await client.post("/patients", json=patient_body(nhs_number(0), name="x" * 256)), 400)
     assert problem["detail"] == "The name must be at most 255 characters long."

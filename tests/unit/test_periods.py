@@ -59,6 +59,9 @@ def test_a_timestamp_bound_keeps_its_instant() -> None:
         ("", "from", "from.date_or_time"),
         ("2025-07-01T09:00:00", "to", "to.offset_required"),
         ("2025-07-01T25:00:00+00:00", "from", "from.date_or_time"),
+        ("0001-01-01", "to", "to.range"),
+        ("9999-12-30", "from", "from.range"),
+        ("9999-12-31T23:59:59+00:00", "to", "to.range"),
     ],
 )
 def test_bad_bounds_name_their_field(raw: str, rule: str, code: str) -> None:
