@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from litestar import Controller, Response
+from litestar import Controller, MediaType, Response
 from litestar.di import NamedDependency
 from litestar.params import QueryParameter
 
@@ -23,7 +23,7 @@ class InsightController(Controller):
     tags = ["analytics"]
     dependencies = {"analytics": provide_analytics}
 
-    @get("/", media_type="text/html; charset=utf-8", guards=[requires(Access.OPERATIONS)])
+    @get("/", media_type=MediaType.HTML, guards=[requires(Access.OPERATIONS)])
     async def insight(
         self,
         analytics: NamedDependency[AnalyticsService],
@@ -34,6 +34,4 @@ class InsightController(Controller):
         """Missed minutes per month by department, and the clinicians with the most missed minutes."""
         query = missed_query("department", "month", start_from or None, start_to or None, department)
         page = render_insight_page(await analytics.overview(query), query)
-        return Response(
-            page, media_type="text/html; charset=utf-8", headers={"Content-Security-Policy": CONTENT_SECURITY_POLICY}
-        )
+        return Response(page, media_type=MediaType.HTML, headers={"Content-Security-Policy": CONTENT_SECURITY_POLICY})

@@ -51,7 +51,7 @@ def svg_documents(html: str) -> list[ET.Element]:
 async def test_the_page_is_html_with_two_valid_svg_charts_and_no_script(client) -> None:
     response = await client.get("/insight")
     assert response.status_code == 200, response.text
-    assert response.headers["content-type"].startswith("text/html")
+    assert response.headers["content-type"] == "text/html; charset=utf-8", "one charset parameter (RFC 6838 §4.3)"
     assert "script-src" not in response.headers["content-security-policy"]
     html = response.text
     assert "<script" not in html.lower()
