@@ -29,7 +29,6 @@ from domain.audit.events import Action, ResourceType
 from domain.auth.access import Access
 from domain.config import Settings
 from domain.db import make_engine
-from domain.errors import check_field
 from domain.jobs import store
 from domain.jobs.files import (
     RETRY_AFTER_SECONDS,
@@ -40,7 +39,7 @@ from domain.jobs.files import (
     upload_path,
     writing_upload,
 )
-from domain.jobs.formats import parse_kind, parse_mode
+from domain.jobs.formats import parse_job_request
 from domain.jobs.service import JobService
 from domain.jobs.views import JobErrorView, JobView
 from domain.messages import negotiate_language
@@ -115,7 +114,7 @@ class JobController(Controller):
         the file (counted twice if it may be a JSON array) would leave less than
         ``MIN_FREE_DISK_BYTES`` free. No database connection is held while the body streams.
         """
-        job_kind, job_mode = check_field("kind", kind, parse_kind), check_field("mode", mode, parse_mode)
+        job_kind, job_mode = parse_job_request(kind, mode)
         content_type = request.headers.get("content-type")
         check_content_type(content_type)
         needed = bytes_needed(declared_length(request), may_be_json(content_type), settings.max_upload_bytes)

@@ -6,6 +6,7 @@ from enum import StrEnum
 from pathlib import PurePath
 from typing import Any
 
+from domain.errors import FieldError, InvalidInput, RuleViolation
 from domain.rules.choices import parse_choice
 
 
@@ -73,6 +74,20 @@ def parse_kind(raw: Any) -> Kind:
 def parse_mode(raw: Any) -> Mode:
     """``validate`` or ``import`` exactly."""
     return parse_choice(Mode, raw, "mode.invalid")
+
+
+def parse_job_request(kind: Any, mode: Any) -> tuple[Kind, Mode]:
+    """``POST /jobs``'s ``kind`` and ``mode``; one 400 names both when both are bad or absent."""
+    errors: list[FieldError] = []
+    checked: list[Any] = []
+    for field, raw, rule in (("kind", kind, parse_kind), ("mode", mode, parse_mode)):
+        try:
+            checked.append(rule(raw))
+        except RuleViolation as exc:
+            errors.append(FieldError(field, exc.code, exc.params))
+    if errors:
+        raise InvalidInput(errors)
+    return checked[0], checked[1]
 
 
 def media_type(content_type: str | None) -> str:

@@ -35,6 +35,18 @@ async def test_unknown_kind_or_mode_is_400(client, query: str, field: str, code:
     assert "patients" in problem["errors"][0]["message"] or "validate" in problem["errors"][0]["message"]
 
 
+@pytest.mark.parametrize("query", ["kind=doctors&mode=check", "", "kind=&mode="])
+async def test_a_bad_kind_and_a_bad_mode_are_named_in_one_400(client, query: str) -> None:
+    """SPEC §5: the errors name every bad field at once (the mode went unchecked while the kind was bad)."""
+    response = await client.post(f"/jobs?{query}", content=b"a,b\r\n", headers={"Content-Type": "text/csv"})
+
+    assert response.status_code == 400
+    assert [(e["field"], e["code"]) for e in response.json()["errors"]] == [
+        ("kind", "kind.invalid"),
+        ("mode", "mode.invalid"),
+    ]
+
+
 @pytest.mark.parametrize("content_type", ["text/plain", "application/xml", "image/png"])
 async def test_unsupported_content_type_is_415(client, content_type: str) -> None:
     response = await client.post(
