@@ -174,6 +174,8 @@ class AppointmentService:
         async def change() -> AppointmentView:
             # Locked, so two concurrent changes (say, cancel and attend) cannot both pass the rules.
             row = await fetch_appointment(self.sql, appointment_id, lock=True)
+            # Named before the rules run, so that a refused change is recorded against the patient too.
+            concerns(self.audit, resource_id=str(row["id"]), patient=row["nhs_number"])
             changes = requested_changes(data, {"id": str(row["id"]), "patient": row["nhs_number"]})
             now = utcnow()
             values = await self._changed_values(row, changes, now)

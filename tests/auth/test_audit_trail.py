@@ -240,6 +240,29 @@ async def test_a_refused_booking_names_its_patient_and_appointment_on_both_datab
     assert event["resource_id"] is not None and event["resource_id"] != first.json()["id"]
 
 
+async def test_a_refused_change_of_an_appointment_names_its_patient(client, keys: Keys) -> None:
+    # As for a refused booking: GET /audit?patient= must find an attempt to change their appointment
+    # that the status or overlap rules refused (the event named no patient).
+    book = keys.header("booking")
+    assert (await client.post("/patients", json=patient_body(P), headers=book)).status_code == 201
+    start = now() + dt.timedelta(days=3)
+    first = await client.post("/appointments", json=appointment_body(P, start, clinician="Dr One"), headers=book)
+    later = start + dt.timedelta(hours=2)
+    second = await client.post("/appointments", json=appointment_body(P, later, clinician="Dr Two"), headers=book)
+    assert first.status_code == second.status_code == 201, (first.text, second.text)
+    a = second.json()["id"]
+    for body, code in (
+        ({"status": "attended"}, "status.not_started"),
+        ({"time": first.json()["time"]}, "appointment.patient_overlap"),
+        ({"patient": NEW}, "patient.immutable"),
+    ):
+        refused = await client.patch(f"/appointments/{a}", json=body, headers=book)
+        assert refused.json()["code"] == code, refused.text
+        [event] = await events_of(client, keys, refused)
+        assert (event["action"], event["resource_id"], event["patient"]) == ("update", a, P), body
+        assert event["outcome"] == refused.status_code
+
+
 async def test_a_read_that_fails_after_reading_leaves_one_event(client, keys: Keys, monkeypatch) -> None:
     book = keys.header("booking")
     assert (await client.post("/patients", json=patient_body(P), headers=book)).status_code == 201
