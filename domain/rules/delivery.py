@@ -33,13 +33,15 @@ def parse_delivery_status(raw: Any) -> DeliveryStatus:
 
 
 def bearer_matches(authorization: str | None, token: str | None) -> bool:
-    """Whether an ``Authorization`` header is ``Bearer <token>``, compared in constant time.
+    """Whether an ``Authorization`` header is ``Bearer <token>``, the token compared in constant time.
 
-    No configured token admits no one.
+    The scheme is case-insensitive (RFC 9110 §11.1), as PANDA's own credentials read it. No
+    configured token admits no one.
     """
     if not token or authorization is None:
         return False
-    return hmac.compare_digest(authorization.encode(), f"Bearer {token}".encode())
+    scheme, _, credential = authorization.partition(" ")
+    return scheme.lower() == "bearer" and hmac.compare_digest(credential.encode(), token.encode())
 
 
 def receipt_is_new(stored: str | None, stored_at: dt.datetime | None, status: DeliveryStatus, at: dt.datetime) -> bool:

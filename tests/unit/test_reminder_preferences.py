@@ -91,7 +91,11 @@ def test_a_repeated_receipt_is_not_new() -> None:
 @given(st.text(max_size=40))
 def test_only_the_exact_bearer_token_matches(sent: str) -> None:
     assert bearer_matches(f"Bearer {sent}", sent) is bool(sent)
+    # The scheme is case-insensitive (RFC 9110 §11.1), as for PANDA's own credentials; the token is not.
+    assert bearer_matches(f"bearer {sent}", sent) is bool(sent)
+    assert bearer_matches(f"BEARER {sent}", sent) is bool(sent)
     assert not bearer_matches(f"Bearer {sent}x", sent)
+    assert not bearer_matches(f"Basic {sent}", sent)
     assert not bearer_matches(f"Bearer {sent}", None)
 
 
