@@ -4,7 +4,8 @@ Two kinds of difference, and only these:
 
 - **SQL spelling**: ``INSERT … ON CONFLICT DO NOTHING`` comes from each dialect's own
   ``insert``; a London calendar period is ``date_trunc`` on ``timezone('Europe/London', …)`` on
-  PostgreSQL and a registered Python function on SQLite, which has no time-zone database.
+  PostgreSQL and a registered Python function on SQLite, which has no time-zone database; text is
+  ordered by code point (:func:`by_code_points`), SQLite's only order, whatever the server's locale.
 - **How concurrency is made safe**: PostgreSQL runs writers side by side and the database
   decides (exclusion and unique constraints, advisory locks that queue clashing writers, array
   parameters that do a chunk in one round trip); SQLite serialises every write transaction
@@ -22,8 +23,11 @@ from typing import Any
 
 from sqlalchemy import TIMESTAMP, Date, Table, cast, func, literal_column, text
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql import ColumnElement
+from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.dml import Insert
+from sqlalchemy.sql.visitors import InternalTraversal
 
 from domain.rules.periods import Period, period_start, truncate_date
 from domain.sql import SessionRunner, SqlRunner
@@ -57,6 +61,33 @@ def insert_ignoring_conflicts(table: Table, dialect: str, index_elements: list[A
     """``INSERT … ON CONFLICT [(index_elements)] DO NOTHING`` in ``dialect``'s spelling."""
     statement: Insert = dialect_insert(table, dialect).on_conflict_do_nothing(index_elements=index_elements)
     return statement
+
+
+class _CodePointOrder(ColumnElement[Any]):
+    """A text column compared by code point: ``COLLATE "C"`` on PostgreSQL, as is on SQLite (BINARY)."""
+
+    inherit_cache = True
+    _traverse_internals = [("column", InternalTraversal.dp_clauseelement)]
+
+    def __init__(self, column: ColumnElement[Any]) -> None:
+        self.column = column
+        self.type = column.type
+
+
+@compiles(_CodePointOrder)
+def _as_is(element: _CodePointOrder, compiler: SQLCompiler, **kw: Any) -> str:
+    return compiler.process(element.column, **kw)
+
+
+@compiles(_CodePointOrder, "postgresql")
+def _c_collation(element: _CodePointOrder, compiler: SQLCompiler, **kw: Any) -> str:
+    return f'{compiler.process(element.column, **kw)} COLLATE "C"'
+
+
+def by_code_points(column: ColumnElement[Any]) -> ColumnElement[Any]:
+    """``column`` to order by as both databases can: by code point. A PostgreSQL server made with a
+    locale (en_US, say) would otherwise sort names unlike SQLite (``é`` with ``e``, not after ``z``)."""
+    return _CodePointOrder(column)
 
 
 SQLITE_PERIOD_FUNCTION = "panda_london_period"

@@ -22,7 +22,7 @@ import msgspec
 from sqlalchemy import select
 
 from domain.clock import utcnow
-from domain.dialects import prepare_for_reports
+from domain.dialects import by_code_points, prepare_for_reports
 from domain.errors import FieldError, InvalidInput
 from domain.models import Department, table
 from domain.rules.periods import GroupBy, Period
@@ -134,7 +134,7 @@ class AnalyticsService:
         monthly = await self.missed(replace(query, group_by=GroupBy.DEPARTMENT, period=Period.MONTH), capped=False)
         clinicians = await self.top(replace(query, group_by=GroupBy.CLINICIAN), top)
         department = table(Department)
-        names = await self.sql.fetch_all(select(department.c.name).order_by(department.c.name_key))
+        names = await self.sql.fetch_all(select(department.c.name).order_by(by_code_points(department.c.name_key)))
         return Overview(
             monthly_by_department=monthly.items, top_clinicians=clinicians, departments=[r["name"] for r in names]
         )

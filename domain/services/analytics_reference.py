@@ -17,7 +17,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Select, Subquery, case, func, or_, select
 
-from domain.dialects import london_period
+from domain.dialects import by_code_points, london_period
 from domain.models import Appointment, Clinician, Department, table
 from domain.rules import Status, entity_key
 from domain.rules.periods import GroupBy
@@ -91,7 +91,7 @@ def named_by_period(totals: Subquery, group_by: GroupBy) -> Select[Any]:
     return (
         select(names.c.name.label("group"), totals)
         .join_from(totals, names, names.c.id == totals.c.group_id)
-        .order_by(totals.c.period_start, names.c.name_key)
+        .order_by(totals.c.period_start, by_code_points(names.c.name_key))
     )
 
 
@@ -102,6 +102,6 @@ def named_ranking(totals: Subquery, group_by: GroupBy, limit: int) -> Select[Any
         select(names.c.name.label("group"), totals)
         .join_from(totals, names, names.c.id == totals.c.group_id)
         .where(totals.c.missed > 0)
-        .order_by(totals.c.missed_minutes.desc(), names.c.name_key)
+        .order_by(totals.c.missed_minutes.desc(), by_code_points(names.c.name_key))
         .limit(limit)
     )

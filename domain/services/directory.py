@@ -6,7 +6,7 @@ from typing import Any
 
 from sqlalchemy import Table, bindparam, func, select
 
-from domain.dialects import Dialect, insert_ignoring_conflicts
+from domain.dialects import Dialect, by_code_points, insert_ignoring_conflicts
 from domain.models import Appointment, Clinician, Department, table
 from domain.paging import fetch_page
 from domain.rules import entity_key
@@ -61,7 +61,7 @@ class DirectoryService:
         ordered = (
             select(entity.c.id, entity.c.name, func.coalesce(counts.c.n, 0).label("appointments"))
             .outerjoin(counts, counts.c.entity_id == entity.c.id)
-            .order_by(entity.c.name_key, entity.c.id)
+            .order_by(by_code_points(entity.c.name_key), entity.c.id)
         )
         rows, total = await fetch_page(self.sql, ordered, entity, [], limit, offset)
         items = [DirectoryEntryView(id=r["id"], name=r["name"], appointments=r["appointments"]) for r in rows]

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import bindparam, delete, insert, select, update
 
 from domain.clock import utcnow
+from domain.dialects import by_code_points
 from domain.errors import Conflict, FieldChecker, InvalidInput, NotFound
 from domain.inputs import ScheduleCreate, ScheduleUpdate, requested_changes
 from domain.models import Clinician, Department, Schedule, table
@@ -128,7 +129,9 @@ class ScheduleService:
         if filters.department is not None:
             conditions.append(DEPARTMENT.c.name_key == entity_key(filters.department))
         ordered = (
-            select(*COLUMNS).select_from(JOINED).order_by(CLINICIAN.c.name_key, SCHEDULE.c.start_minute, SCHEDULE.c.id)
+            select(*COLUMNS)
+            .select_from(JOINED)
+            .order_by(by_code_points(CLINICIAN.c.name_key), SCHEDULE.c.start_minute, SCHEDULE.c.id)
         )
         rows, total = await fetch_page(self.sql, ordered, JOINED, conditions, limit, offset)
         return Page(items=[schedule_view(r) for r in rows], total=total, limit=limit, offset=offset)

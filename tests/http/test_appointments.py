@@ -123,6 +123,38 @@ async def test_clinicians_and_departments_are_created_once_and_matched_loosely(c
     assert (len(page["items"]), page["total"], page["limit"], page["offset"]) == (1, 2, 1, 1)
 
 
+NAMES_IN_CODE_POINT_ORDER = ["Dr A B", "Dr Ab", "Dr Oa", "Dr Zed", "Dr Émile", "Dr Ødegård", "Dr Σοφία"]
+
+
+async def test_names_are_listed_in_code_point_order_whatever_the_servers_locale(client, engine, backend) -> None:
+    """As SQLite compares text: a PostgreSQL server made with a locale (the docker compose image's
+    en_US) sorted "dr émile" before "dr oa" and after it on SQLite, so the two answered differently."""
+    if backend == "postgresql":  # what such a server gives every text column
+        await _collate_name_keys(engine, '"en-US-x-icu"')
+    try:
+        await create_patient(client, PATIENT)
+        start = now().replace(microsecond=0) + dt.timedelta(days=1)
+        for days, name in enumerate(reversed(NAMES_IN_CODE_POINT_ORDER)):
+            await book(client, PATIENT, start + dt.timedelta(days=days), clinician=name, department=name)
+            schedule = {"clinician": name, "department": name, "postcode": "N6 2FA", "weekdays": ["mon"],
+                        "start": "09:00", "end": "10:00", "valid_from": "2099-01-01"}  # fmt: skip
+            assert (await client.post("/schedules", json=schedule)).status_code == 201
+        for path, field in (("/clinicians", "name"), ("/departments", "name"), ("/schedules", "clinician")):
+            items = (await client.get(path)).json()["items"]
+            assert [item[field] for item in items] == NAMES_IN_CODE_POINT_ORDER, path
+    finally:
+        if backend == "postgresql":
+            await _collate_name_keys(engine, "pg_catalog.default")
+
+
+async def _collate_name_keys(engine, collation: str) -> None:
+    async with engine.begin() as connection:
+        for name in ("clinician", "department"):
+            await connection.exec_driver_sql(
+                f"ALTER TABLE {name} ALTER COLUMN name_key TYPE varchar(1020) COLLATE {collation}"
+            )
+
+
 async def test_list_filters(client) -> None:
     await create_patient(client, PATIENT)
     await create_patient(client, OTHER)
