@@ -19,6 +19,7 @@ from domain.rules.times import EARLIEST_YEAR, LATEST_YEAR, parse_aware_datetime
 
 # Spelled out (not f"{rule}...") so each code can be found by reading the source.
 _BOUND_FORMAT_CODES = {"from": "from.date_or_time", "to": "to.date_or_time"}
+_BOUND_RANGE_CODES = {"from": "from.range", "to": "to.range"}
 
 
 class Period(StrEnum):
@@ -85,7 +86,7 @@ def parse_range_bound(raw: Any, *, rule: str) -> dt.datetime:
         except ValueError:
             raise RuleViolation(_BOUND_FORMAT_CODES[rule]) from None
         if not EARLIEST_YEAR <= day.year <= LATEST_YEAR:  # the years every timestamp keeps to
-            raise RuleViolation(f"{rule}.range", earliest=EARLIEST_YEAR, latest=LATEST_YEAR)
+            raise RuleViolation(_BOUND_RANGE_CODES[rule], earliest=EARLIEST_YEAR, latest=LATEST_YEAR)
         return london_midnight(day)
     try:
         return parse_aware_datetime(raw, rule=rule)
