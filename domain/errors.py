@@ -97,6 +97,11 @@ class FieldChecker:
             self.errors.append(FieldError(field, exc.code, exc.params))
             return default
 
+    def check_range_order(self, start: Any, end: Any) -> None:
+        """A range's end may not come before its start (``to``, ``range.order``), when both were given."""
+        if start is not None and end is not None and end < start:
+            self.errors.append(FieldError("to", "range.order"))
+
     def raise_if_any(self) -> None:
         """Raise :class:`InvalidInput` if any check failed."""
         if self.errors:

@@ -90,6 +90,7 @@ def parse_audit_filter(
         start_from=checker.check("from", start_from, lambda v: parse_aware_datetime(v, rule="from")),
         start_to=checker.check("to", start_to, lambda v: parse_aware_datetime(v, rule="to")),
     )
+    checker.check_range_order(result.start_from, result.start_to)
     checker.raise_if_any()
     return result
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from domain.errors import FieldChecker, FieldError
+from domain.errors import FieldChecker
 from domain.rules import check_search_text
 from domain.rules.periods import GroupBy, Period, parse_group_by, parse_period, parse_range_bound
 
@@ -37,8 +37,7 @@ def missed_query(
         start_to=checker.check("to", start_to, lambda v: parse_range_bound(v, rule="to")),
         department=checker.check("department", (department or "").strip() or None, _department_filter),
     )
-    if query.start_from and query.start_to and query.start_to < query.start_from:
-        checker.errors.append(FieldError("to", "range.order"))
+    checker.check_range_order(query.start_from, query.start_to)
     checker.raise_if_any()
     return query
 
