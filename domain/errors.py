@@ -73,23 +73,20 @@ class Forbidden(DomainError):
     status = 403
 
 
-def check_field(field: str, raw: Any, rule: Callable[[Any], T]) -> T:
-    """``rule(raw)``, or a 400 naming ``field`` (an absent value goes to the rule too)."""
-    try:
-        return rule(raw)
-    except RuleViolation as exc:
-        raise InvalidInput([FieldError(field, exc.code, exc.params)]) from None
-
-
 class FieldChecker:
     """Apply rules to several raw values, collecting every violation, so one 400 names them all."""
 
     def __init__(self) -> None:
         self.errors: list[FieldError] = []
 
-    def check(self, field: str, raw: Any, rule: Callable[[Any], T], default: T | None = None) -> T | None:
-        """``rule(raw)``, or ``default`` when ``raw`` is absent or broke the rule (then recorded)."""
-        if raw is None:
+    def check(
+        self, field: str, raw: Any, rule: Callable[[Any], T], default: T | None = None, *, required: bool = False
+    ) -> T | None:
+        """``rule(raw)``, or ``default`` when ``raw`` is absent or broke the rule (then recorded).
+
+        ``required``: an absent value goes to the rule too, which names what is missing.
+        """
+        if raw is None and not required:
             return default
         try:
             return rule(raw)

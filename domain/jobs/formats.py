@@ -6,7 +6,7 @@ from enum import StrEnum
 from pathlib import PurePath
 from typing import Any
 
-from domain.errors import FieldError, InvalidInput, RuleViolation
+from domain.errors import FieldChecker
 from domain.rules.choices import parse_choice
 
 
@@ -78,16 +78,12 @@ def parse_mode(raw: Any) -> Mode:
 
 def parse_job_request(kind: Any, mode: Any) -> tuple[Kind, Mode]:
     """``POST /jobs``'s ``kind`` and ``mode``; one 400 names both when both are bad or absent."""
-    errors: list[FieldError] = []
-    checked: list[Any] = []
-    for field, raw, rule in (("kind", kind, parse_kind), ("mode", mode, parse_mode)):
-        try:
-            checked.append(rule(raw))
-        except RuleViolation as exc:
-            errors.append(FieldError(field, exc.code, exc.params))
-    if errors:
-        raise InvalidInput(errors)
-    return checked[0], checked[1]
+    checker = FieldChecker()
+    job_kind = checker.check("kind", kind, parse_kind, required=True)
+    job_mode = checker.check("mode", mode, parse_mode, required=True)
+    checker.raise_if_any()
+    assert job_kind is not None and job_mode is not None
+    return job_kind, job_mode
 
 
 def media_type(content_type: str | None) -> str:
