@@ -187,31 +187,23 @@ def changed_fields(
     }
 
 
-def with_event(statement: Any, from_row: Mapping[str, str] | None = None) -> Query:
+def with_event(statement: Any) -> Query:
     """``statement`` (a SELECT or a DML … RETURNING) and its event's INSERT, as one PostgreSQL statement.
 
     The event is inserted for each row the statement yields (one, on the paths that use this), in
     the same statement, so auditing costs no extra round trip; the event's values are bound as
-    ``audit_<column>`` (see :meth:`AuditTrail.bound`), except those ``from_row`` takes from the
-    row itself (``{"patient": "nhs_number"}``: the appointment's patient). PostgreSQL only:
-    SQLite has no data-modifying CTEs, and records in the same transaction instead.
+    ``audit_<column>`` (see :meth:`AuditTrail.bound`). PostgreSQL only: SQLite has no
+    data-modifying CTEs, and records in the same transaction instead.
     """
     main = statement.cte("main")
-    return Query(select(main).add_cte(event_for_each(main, from_row)))
+    return Query(select(main).add_cte(event_for_each(main)))
 
 
-def event_for_each(rows: Any, from_row: Mapping[str, str] | None = None) -> Any:
+def event_for_each(rows: Any) -> Any:
     """A data-modifying CTE inserting the request's event once for each row of the CTE ``rows``
     (bound as in :func:`with_event`): for a statement that writes its own event (PostgreSQL)."""
     columns = list(AUDIT_EVENT.c)
-    taken = dict(from_row or {})
-
-    def value(column: Any) -> Any:
-        if column.name in taken:
-            return rows.c[taken[column.name]].label(column.name)
-        return bindparam(f"audit_{column.name}", type_=column.type).label(column.name)
-
-    values = select(*[value(c) for c in columns]).select_from(rows)
+    values = select(*[bindparam(f"audit_{c.name}", type_=c.type).label(c.name) for c in columns]).select_from(rows)
     return insert(AUDIT_EVENT).from_select([c.name for c in columns], values).cte("event")
 
 
