@@ -15,20 +15,17 @@ from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from typing import Any
 
-import asyncpg
 import structlog
 
+from api.driver_pool import leaves_connection_unsafe
 from domain.audit.events import INSERT_EVENT, INSERT_EVENTS, event_columns
-from domain.sql import ConstraintViolation, SqlRunner, TransientConflict
+from domain.sql import SqlRunner
 
 log = structlog.get_logger("panda.audit")
 
 # A statement's parameters are capped (asyncpg: 32,767); a batch binds one array per column,
 # so its size is bounded only to keep one commit's latency short.
 MAX_BATCH = 512
-# Errors the database answered with: the connection is still sound, so the batch's events are
-# retried one by one on it. Any other error (a broken or timed-out connection) fails the batch.
-_REFUSED = (asyncpg.PostgresError, ConstraintViolation, TransientConflict)
 
 
 class EventNotStored(Exception):
@@ -92,8 +89,10 @@ class EventWriter:
             async with asyncio.timeout_at(batch[0].deadline), self._open_sql() as sql:
                 try:
                     await sql.execute(INSERT_EVENTS, **event_columns(waiting.row for waiting in batch))
-                except _REFUSED:
-                    if len(batch) == 1:
+                except Exception as exc:
+                    # Retried event by event on the same connection only if the pool would reuse it
+                    # (the database refused the statement); a broken one fails the whole batch.
+                    if len(batch) == 1 or leaves_connection_unsafe(exc):
                         raise
                     await _store_one_by_one(sql, batch)  # a row the table refuses must not fail its neighbours
                     return
@@ -112,7 +111,9 @@ async def _store_one_by_one(sql: SqlRunner, batch: list[_Waiting]) -> None:
     for waiting in batch:
         try:
             await sql.execute(INSERT_EVENT, **waiting.row)
-        except _REFUSED as exc:
+        except Exception as exc:
+            if leaves_connection_unsafe(exc):
+                raise
             log.warning("audit.event_refused", error=type(exc).__name__)
             _settle([waiting], failed=True)
         else:

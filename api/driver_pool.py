@@ -36,6 +36,11 @@ _UNSAFE = (
 )
 
 
+def leaves_connection_unsafe(failed: BaseException | None) -> bool:
+    """Whether work that ended with ``failed`` may have left its connection mid-protocol (not reused)."""
+    return isinstance(failed, _UNSAFE) or not isinstance(failed, Exception | None)
+
+
 class PoolClosed(ConnectionError):
     """The API is shutting down: no more connections are handed out (answered with 503)."""
 
@@ -91,7 +96,7 @@ class DriverPool:
 
     async def release(self, connection: asyncpg.Connection, failed: BaseException | None = None) -> None:
         """Give ``connection`` back; ``failed``: what ended the work done on it, if anything."""
-        if connection.is_closed() or isinstance(failed, _UNSAFE) or not isinstance(failed, Exception | None):
+        if connection.is_closed() or leaves_connection_unsafe(failed):
             self._discard(connection)
             return
         if connection.is_in_transaction():

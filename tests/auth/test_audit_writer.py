@@ -36,6 +36,7 @@ class Opener:
         self.opened = 0
         self.unreachable = False
         self.stalled = False  # a connection that never answers (a half-open socket)
+        self.broken = False  # a connection the server dropped
         self.released_after: list[type[BaseException] | None] = []
 
     @asynccontextmanager
@@ -44,12 +45,19 @@ class Opener:
         if self.unreachable:
             raise OSError("connection refused")
         try:
-            runner: Any = _Stalled() if self.stalled else AsyncpgRunner(self.connection)
+            runner: Any = _Stalled() if self.stalled else _Broken() if self.broken else AsyncpgRunner(self.connection)
             yield runner
         except BaseException as exc:
             self.released_after.append(type(exc))  # what the API's pool sees: it closes a cancelled one
             raise
         self.released_after.append(None)
+
+
+class _Broken:
+    """A connection the server dropped: every statement fails."""
+
+    async def execute(self, *_args: Any, **_params: Any) -> None:
+        raise asyncpg.exceptions.ConnectionFailureError("the server closed the connection")
 
 
 class _Stalled:
@@ -162,3 +170,13 @@ async def test_a_batch_that_gets_no_answer_fails_in_time_and_its_connection_is_n
     opener.stalled = False
     await asyncio.wait_for(writer.write(read_event("later")), 1)
     assert await stored_request_ids(opener) == ["later"]
+
+
+async def test_a_batch_on_a_broken_connection_fails_whole_and_the_connection_is_not_reused(opener: Opener) -> None:
+    writer = EventWriter(opener, WAIT)
+    opener.broken = True
+    writes = asyncio.gather(*(writer.write(read_event(f"r{i}")) for i in range(3)), return_exceptions=True)
+    outcomes = await asyncio.wait_for(writes, 3)
+    assert all(isinstance(outcome, EventNotStored) for outcome in outcomes)
+    # Not retried event by event on it: the error reached the pool, which closes such a connection.
+    assert opener.released_after == [asyncpg.exceptions.ConnectionFailureError]
