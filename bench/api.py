@@ -27,6 +27,7 @@ SCENARIOS = [
     ("GET /appointments/{id}", "/appointments", "get_paths.lua", 0.60, None),
 ]
 EPOCH_2032 = 1956528000
+BOOKING_CLINICIANS = 50  # "Bench Clinician 0" to "Bench Clinician 49": post_appointments.lua's
 
 
 def seed(base: str) -> tuple[list[str], list[str]]:
@@ -49,6 +50,17 @@ def seed(base: str) -> tuple[list[str], list[str]]:
             response = client.post("/appointments", json=body)
             response.raise_for_status()
             appointment_ids.append(response.json()["id"])
+        # The booking scenario's clinicians and department, so that the ceiling finds them too.
+        for i in range(BOOKING_CLINICIANS):
+            body = {
+                "patient": numbers[0],
+                "time": f"2099-06-01T{i // 4:02d}:{i % 4 * 15:02d}:00+00:00",
+                "duration": "15m",
+                "clinician": f"Bench Clinician {i}",
+                "department": "bench",
+                "postcode": "N1 9GU",
+            }
+            client.post("/appointments", json=body).raise_for_status()
     return numbers, appointment_ids
 
 

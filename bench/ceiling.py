@@ -49,18 +49,28 @@ async def read_patient(nhs_number: str) -> dict[str, Any]:
 
 @post("/appointments")
 async def create_appointment(request: Request[Any, Any, Any], data: dict[str, Any]) -> dict[str, Any]:
+    # The row PANDA stores for this request, found and inserted by one statement: an active booking
+    # of the patient with the clinician and department named, so that the same keys and no-overlap
+    # constraints are checked. No timetable, reminders or audit event.
     start = datetime.fromisoformat(data["time"])
     now = datetime.now(UTC)
-    await POOL["db"].execute(
+    status = await POOL["db"].execute(
         "INSERT INTO appointment (id, patient_id, clinician_id, department_id, status, starts_at, ends_at,"
         " duration_minutes, postcode, created_at, updated_at)"
-        " VALUES ($1, NULL, 1, 1, 'cancelled', $2, $3, 15, $4, $5, $5)",
+        " SELECT $1, p.id, c.id, d.id, 'active', $2, $3, 15, $4, $5, $5"
+        " FROM patient p, clinician c, department d"
+        " WHERE p.nhs_number = $6 AND c.name_key = $7 AND d.name_key = $8",
         uuid.uuid4(),
         start,
         start + timedelta(minutes=15),
         data["postcode"],
         now,
+        data["patient"],
+        data["clinician"].casefold(),
+        data["department"].casefold(),
     )
+    if status != "INSERT 0 1":  # a name not found: count it as a failed request, not a booking
+        raise RuntimeError("no such patient, clinician or department")
     return data
 
 
