@@ -39,6 +39,7 @@ from api.problems import problem_details_plugin
 from domain.config import Settings, get_settings
 from domain.db import make_db_config
 from domain.logs import access_log_writer, log_processors, stdlib_logging_dict
+from domain.services.timetable_cache import TimetableCache
 
 GC_YOUNG_THRESHOLD = 5_000
 
@@ -126,6 +127,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
     app.state.request_sql = request_sql(settings, db_config)
     app.state.open_sql = open_sql
     app.state.reminder_policy = settings.reminder_policy
+    # Bookings in one statement where a copy is up to date (domain/services/booking_fast.py).
+    app.state.timetable_copies = None if settings.is_sqlite else TimetableCache()
     app.state.slot_hold_seconds = settings.slot_hold_seconds
     document_problems(app, guarded=settings.auth_enabled)
     document_inputs(app)

@@ -155,9 +155,13 @@ provide_patients = on_request_sql(
 )
 provide_appointments = on_request_sql(
     lambda sql, request: AppointmentService(
-        sql=sql, reminders=request.app.state.reminder_policy, audit=_audit_trail(request)
+        sql=sql,
+        reminders=request.app.state.reminder_policy,
+        audit=_audit_trail(request),
+        timetables=request.app.state.timetable_copies,
     ),
-    "Appointment use cases, with the configured reminders (``app.state.reminder_policy``).",
+    "Appointment use cases, with the configured reminders (``app.state.reminder_policy``) and the"
+    " process's timetable copies (``app.state.timetable_copies``, PostgreSQL).",
 )
 provide_clinicians = on_request_sql(lambda sql, _request: clinician_directory(sql), "The clinician directory.")
 provide_departments = on_request_sql(lambda sql, _request: department_directory(sql), "The department directory.")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from advanced_alchemy.base import IdentityBase
-from sqlalchemy import String
+from sqlalchemy import BigInteger, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 
@@ -17,6 +17,10 @@ class Clinician(IdentityBase):
 
     name: Mapped[str] = mapped_column(String(1020))
     name_key: Mapped[str] = mapped_column(String(1020), unique=True)
+    # Changed (PostgreSQL, by triggers: migration 0015) in the same transaction as any of the
+    # clinician's sessions, unavailability or holds, to a number never used before; 0 while they have
+    # none. A booking checked against a copy of the timetable compares it (domain/services/timetable_cache.py).
+    timetable_version: Mapped[int] = mapped_column(BigInteger, server_default=text("0"))
 
 
 class Department(IdentityBase):

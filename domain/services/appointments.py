@@ -23,11 +23,13 @@ from domain.rules.reminders import ReminderPolicy
 from domain.schemas import AppointmentView, Page, appointment_view
 from domain.services.appointment_queries import APPOINTMENT_BY_ID, AppointmentFilter, fetch_appointment, fetch_page
 from domain.services.booking import BOOKING_LOOKUP, BOOKING_LOOKUP_LOCKING, appointment_row, enforce_timetable
+from domain.services.booking_fast import book_with_copy
 from domain.services.booking_write import write_booking, write_then_check_timetable
 from domain.services.directory import resolve_entity
 from domain.services.overlap import ensure_no_overlap, lock_timetables
 from domain.services.patients import PatientService
 from domain.services.reminders import cancel_reminders, schedule_reminders
+from domain.services.timetable_cache import TimetableCache
 from domain.services.timetables import lock_clinician
 from domain.sql import ConstraintViolation, SessionRunner, SqlRunner, in_transaction
 
@@ -73,6 +75,7 @@ class AppointmentService:
         sql: SqlRunner | None = None,
         reminders: ReminderPolicy,
         audit: AuditTrail | None = None,
+        timetables: TimetableCache | None = None,
     ) -> None:
         if sql is None:
             assert session is not None, "a session or a SQL runner is needed"
@@ -80,12 +83,20 @@ class AppointmentService:
         self.sql = sql
         self.reminders = reminders
         self.audit = audit  # the request's audit event (None outside a request: CLI, jobs)
+        self.timetables = timetables  # the process's timetable copies (the API on PostgreSQL)
 
     async def book(self, data: AppointmentCreate) -> AppointmentView:
         """Create an appointment (new or historical); its reminders are planned if it is active."""
         now = utcnow()
         plan = plan_booking(data.status, data.time, data.duration, now, self.reminders)
         appointment_id = data.id or random_uuid()
+        if self.timetables is not None and plan.is_active and data.hold is None and takes_arrays(self.sql.dialect):
+            ids = (appointment_id, now)
+            booked = await book_with_copy(self.sql, self.timetables, data, plan, ids, self.reminders, self.audit)
+            if booked is not None:  # one statement (booking_fast); else the long way below decides
+                values, clinician, department = booked
+                row = {**values, "nhs_number": data.patient, "clinician": clinician, "department": department}
+                return appointment_view(row, now)
 
         async def insert(check_after_write: bool = True) -> tuple[dict[str, Any], str, str]:
             # On PostgreSQL an active booking takes its timetable locks in the look-up itself.

@@ -37,7 +37,7 @@ WRITE_READING_TIMETABLE = reading_timetable(INSERT_WITH_REMINDERS.statement)
 WRITE_READING_TIMETABLE_AUDITED = reading_timetable(INSERT_WITH_REMINDERS_AUDITED.statement)
 
 
-def _statement_params(
+def statement_params(
     values: Mapping[str, Any], plan: BookingPlan, now: dt.datetime, policy: ReminderPolicy, audit: AuditTrail | None
 ) -> dict[str, Any]:
     """What the one-statement writes take: the row, its planned reminders as arrays, the event."""
@@ -61,7 +61,7 @@ async def write_booking(
         await store_reminders(sql, reminder_rows(values["id"], plan.reminders_due, policy.channel, now))
         return
     statement = INSERT_WITH_REMINDERS if audit is None else INSERT_WITH_REMINDERS_AUDITED
-    await sql.execute(statement, **_statement_params(values, plan, now, policy, audit))
+    await sql.execute(statement, **statement_params(values, plan, now, policy, audit))
     if audit is not None:
         audit.written = True  # committed with the booking, or rolled back with it
 
@@ -81,7 +81,7 @@ async def write_then_check_timetable(
     """
     statement = WRITE_READING_TIMETABLE if audit is None else WRITE_READING_TIMETABLE_AUDITED
     timetable = {"ids": [values["clinician_id"]], "start": plan.start, "end": plan.end, "now": now}
-    rows = await sql.fetch_all(statement, **_statement_params(values, plan, now, policy, audit), **timetable)
+    rows = await sql.fetch_all(statement, **statement_params(values, plan, now, policy, audit), **timetable)
     check_plan_against_timetable(plan, timetable_from_rows(rows), now)
     if audit is not None:
         audit.written = True  # committed with the booking, or rolled back with it

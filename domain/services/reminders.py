@@ -67,6 +67,13 @@ def insert_with_reminders(insert_appointment: Insert, *, audited: bool = False) 
     fewer per booking); the reminders come as arrays, so their number may vary. ``audited``: the
     request's audit event goes in the same statement (bound as ``audit_<column>``)."""
     booked = insert_appointment.returning(insert_appointment.table.c.id).cte("booked")  # type: ignore[attr-defined]
+    return Query(reminders_of(booked, audited=audited))
+
+
+def reminders_of(booked: Any, *, audited: bool = False) -> Insert:
+    """PostgreSQL: the planned reminders (bound as :func:`reminder_arrays` gives them) of each
+    appointment the data-modifying CTE ``booked`` inserts, with ``booked`` (and, ``audited``, the
+    request's event for each) as CTEs of the statement."""
     planned = (
         func.unnest(
             bindparam("reminder_ids", type_=ARRAY(Uuid)), bindparam("due_ats", type_=ARRAY(DateTime(timezone=True)))
@@ -88,7 +95,7 @@ def insert_with_reminders(insert_appointment: Insert, *, audited: bool = False) 
     statement = insert(REMINDER).from_select(columns, reminders).add_cte(booked)
     if audited:
         statement = statement.add_cte(event_for_each(booked))
-    return Query(statement)
+    return statement
 
 
 def reminder_arrays(rows: Sequence[Mapping[str, Any]], channel: str) -> dict[str, Any]:

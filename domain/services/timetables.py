@@ -69,6 +69,18 @@ _TIMETABLE_BY_ARRAY = _as_one_query(
 )
 
 
+def timetable_of(clinician_id: Any) -> Any:
+    """The timetable rows (as :func:`timetable_from_rows` reads them) of the one clinician whose id
+    is the SQL ``clinician_id``, over ``[:start, :end)`` with the holds unexpired at ``:now``."""
+    return _as_one_query(
+        _timetable_queries(
+            SCHEDULE.c.clinician_id == clinician_id,
+            UNAVAILABILITY.c.clinician_id == clinician_id,
+            HOLD.c.clinician_id == clinician_id,
+        )
+    ).statement
+
+
 def reading_timetable(write: Any) -> Query:
     """PostgreSQL: the data-modifying ``write`` (its CTEs hoisted into one ``WITH``) answering with the
     timetable rows of the clinicians ``:ids`` over ``[:start, :end)``, for :func:`timetable_from_rows`.
