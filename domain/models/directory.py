@@ -17,9 +17,10 @@ class Clinician(IdentityBase):
 
     name: Mapped[str] = mapped_column(String(1020))
     name_key: Mapped[str] = mapped_column(String(1020), unique=True)
-    # Changed (PostgreSQL, by triggers: migration 0015) in the same transaction as any of the
-    # clinician's sessions, unavailability or holds, to a number never used before; 0 while they have
-    # none. A booking checked against a copy of the timetable compares it (domain/services/timetable_cache.py).
+    # A new random value (PostgreSQL, by triggers: migration 0015) in the same transaction as any
+    # change to the clinician's sessions, unavailability or holds that could refuse a booking; 0
+    # while they never had any. A booking checked against a copy of the timetable compares it
+    # (domain/services/timetable_cache.py).
     timetable_version: Mapped[int] = mapped_column(BigInteger, server_default=text("0"))
 
 

@@ -109,7 +109,10 @@ async def book_with_copy(
     try:
         check_plan_against_timetable(plan, copy.timetable, now)
     except Conflict:
-        return None  # the verdict is the latest timetable's: the long way reads it
+        # The verdict is the latest timetable's: the long way reads it. A removed hold or leave
+        # keeps the version (migration 0015), so the copy is read again next time.
+        copies.forget(clinician_key, copy.version)
+        return None
     # The patient's and department's ids are the statement's own look-up: these two are not bound.
     values = appointment_row(appointment_id, patient_id=0, clinician_id=copy.clinician_id, department_id=0,
                              plan=plan, postcode=data.postcode, now=now)  # fmt: skip
@@ -136,7 +139,8 @@ async def book_with_copy(
     if found["taken"]:
         raise Conflict("appointment.duplicate_id")
     if not found["booked"]:
-        copies.forget(clinician_key)  # out of date (or a new department): read again next time
+        if found["department_id"] is not None:  # the copy is out of date (a new department is not)
+            copies.forget(clinician_key, copy.version)
         return None
     if audit is not None:
         audit.written = True

@@ -2,9 +2,12 @@
 
 A booking checked against a copy is stored only if the copy's version is still the clinician's
 latest once its statement holds the clinician's timetable lock (domain/services/booking_fast.py).
-On PostgreSQL every change to a session, an unavailability or a hold changes that version in
-the same transaction (migration 0015), so a copy can be out of date but never taken for the
-latest: an out-of-date copy sends the booking the long way, which reads the timetable itself.
+On PostgreSQL every change that could refuse a booking the timetable allowed before (a session
+added, changed or removed; an unavailability or a hold added or changed) gives that version a new
+random value in the same transaction (migration 0015), so a copy can be out of date but never
+taken for the latest: an out-of-date copy sends the booking the long way, which reads the
+timetable itself. Removing a hold or an unavailability keeps the version: a copy that still has
+it only refuses more, and a refusal by a copy goes the long way too.
 
 A copy is whole: every session, every unavailability, and the holds unexpired when it was read.
 A hold expires by the clock, which the rule reads (``Hold.unexpired``), so a copy stays right as
@@ -79,9 +82,12 @@ class TimetableCache:
         while len(self._copies) > self.capacity:
             self._copies.popitem(last=False)
 
-    def forget(self, clinician_key: str) -> None:
-        """Drop the copy (out of date): the next booking reads the timetable again."""
-        self._copies.pop(clinician_key, None)
+    def forget(self, clinician_key: str, version: int) -> None:
+        """Drop the copy taken at ``version``, found out of date (a newer one another request put
+        in stays): the next booking reads the timetable again."""
+        kept = self._copies.get(clinician_key)
+        if kept is not None and kept.version == version:
+            del self._copies[clinician_key]
 
 
 async def copy_timetable(sql: SqlRunner, clinician_key: str, now: dt.datetime) -> TimetableCopy | None:

@@ -20,8 +20,10 @@ def test_a_copy_is_kept_until_forgotten() -> None:
     assert copies.get("dr jones") == _copy(3)
     copies.put("dr jones", _copy(4))  # a newer copy replaces it
     assert copies.get("dr jones") == _copy(4) and len(copies) == 1
-    copies.forget("dr jones")
-    copies.forget("dr jones")  # forgetting twice is harmless
+    copies.forget("dr jones", 3)  # found out of date by a request that read version 3: the newer stays
+    assert copies.get("dr jones") == _copy(4)
+    copies.forget("dr jones", 4)
+    copies.forget("dr jones", 4)  # forgetting twice is harmless
     assert copies.get("dr jones") is None and len(copies) == 0
 
 
@@ -44,7 +46,7 @@ def test_the_most_recently_used_copies_are_the_ones_kept(capacity: int, operatio
                 assert found.version == key
                 used = [k for k in used if k != key] + [key]
         else:
-            copies.forget(name)
+            copies.forget(name, key)
             used = [k for k in used if k != key]
         used = used[-capacity:]
         assert len(copies) == len(used) <= capacity
