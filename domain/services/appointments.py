@@ -90,13 +90,10 @@ class AppointmentService:
         now = utcnow()
         plan = plan_booking(data.status, data.time, data.duration, now, self.reminders)
         appointment_id = data.id or random_uuid()
+        booked = None
         if self.timetables is not None and plan.is_active and data.hold is None and takes_arrays(self.sql.dialect):
-            ids = (appointment_id, now)
+            ids = (appointment_id, now)  # one statement (booking_fast); else the long way below decides
             booked = await book_with_copy(self.sql, self.timetables, data, plan, ids, self.reminders, self.audit)
-            if booked is not None:  # one statement (booking_fast); else the long way below decides
-                values, clinician, department = booked
-                row = {**values, "nhs_number": data.patient, "clinician": clinician, "department": department}
-                return appointment_view(row, now)
 
         async def insert(check_after_write: bool = True) -> tuple[dict[str, Any], str, str]:
             # On PostgreSQL an active booking takes its timetable locks in the look-up itself.
@@ -149,10 +146,12 @@ class AppointmentService:
                 await self.audit.record(self.sql)
             return values, clinician, department
 
-        try:
-            values, clinician, department = await in_transaction(self.sql, insert)
-        except _CheckInOrder:  # refused by a constraint: the timetable's verdict comes first, as elsewhere
-            values, clinician, department = await in_transaction(self.sql, lambda: insert(check_after_write=False))
+        if booked is None:
+            try:
+                booked = await in_transaction(self.sql, insert)
+            except _CheckInOrder:  # refused by a constraint: the timetable's verdict comes first, as elsewhere
+                booked = await in_transaction(self.sql, lambda: insert(check_after_write=False))
+        values, clinician, department = booked
         row = {**values, "nhs_number": data.patient, "clinician": clinician, "department": department}
         return appointment_view(row, now)
 
