@@ -170,21 +170,23 @@ def _schedules_query(search: SlotSearch) -> Any:
 
 
 def _busy_query(clinician_ids: list[int], start: dt.datetime, end: dt.datetime, now: dt.datetime) -> Any:
-    """Every busy interval of these clinicians overlapping ``[start, end)``, in one statement."""
+    """Every busy interval of these clinicians overlapping ``[start, end)``, in one statement (and
+    appointments that ended up to 12 hours before ``start``, which free nothing)."""
 
     def part(source: Any, *condition: Any) -> Any:
         columns = (source.c.clinician_id, source.c.starts_at, source.c.ends_at)
-        return select(*columns).where(
-            source.c.clinician_id.in_(clinician_ids), source.c.starts_at < end, source.c.ends_at > start, *condition
-        )
+        return select(*columns).where(source.c.clinician_id.in_(clinician_ids), source.c.starts_at < end, *condition)
 
-    # No appointment lasts longer than 12 hours: a lower bound on the start lets the
-    # (clinician_id, starts_at) index find the window instead of scanning all earlier history.
+    # No appointment lasts longer than 12 hours: a lower bound on the start lets an index on the
+    # start find the window instead of scanning all earlier history. An appointment that ended
+    # before ``start`` frees no slot, so appointments are not also asked to end after it: with that
+    # condition PostgreSQL combined the (status, ends_at) index, misled because active means future
+    # (at 10M appointments it read 828k entries for 1.4k rows, 22 ms of a 50 ms slot search).
     earliest = start - LONGEST_BOOKING
     return union_all(
         part(APPOINTMENT, APPOINTMENT.c.status == Status.ACTIVE.value, APPOINTMENT.c.starts_at > earliest),
-        part(HOLD, HOLD.c.expires_at > now),
-        part(UNAVAILABILITY),
+        part(HOLD, HOLD.c.ends_at > start, HOLD.c.expires_at > now),
+        part(UNAVAILABILITY, UNAVAILABILITY.c.ends_at > start),
     )
 
 
