@@ -8,6 +8,7 @@ timetable behind the copy's back and checks that the booking obeys the latest ti
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import uuid
 from collections.abc import AsyncIterator
@@ -17,10 +18,11 @@ import asyncpg
 import pytest
 
 from domain.errors import Conflict
-from domain.inputs import AppointmentCreate, parse_input
+from domain.inputs import AppointmentCreate, HoldCreate, parse_input
 from domain.rules.reminders import ReminderPolicy
 from domain.services.appointments import AppointmentService
 from domain.services.overlap import timetable_keys
+from domain.services.slots import SlotService
 from domain.services.timetable_cache import TimetableCache
 from domain.sql import AsyncpgRunner
 from tests.conftest import _plain_dsn
@@ -239,3 +241,49 @@ async def test_a_hold_committed_while_the_booking_waits_for_the_lock_refuses_it(
         await waiting
     assert refused.value.code == "slot.held"
     assert await db.fetchval("SELECT count(*) FROM appointment") == 2
+
+
+async def test_bookings_and_holds_racing_for_the_same_slots_never_overlap(db, booking, postgres_url, use_cases) -> None:
+    """Four bookers sharing one set of copies (one API process) and four hold makers, all at once
+    on the same slots of one clinician: each slot ends with at most one booking or hold."""
+    start = (now() + dt.timedelta(days=2)).replace(minute=0, second=0, microsecond=0)
+    await _book(booking, start - dt.timedelta(days=1))  # the clinician exists: copies can be taken
+    patients = [nhs_number(i) for i in range(10, 14)]
+    for number in patients:
+        await use_cases.register(patient_body(number))
+    copies = booking[1]
+    connections = [await asyncpg.connect(_plain_dsn(postgres_url)) for _ in range(8)]
+
+    async def book(connection: asyncpg.Connection, patient: str, slot: dt.datetime) -> None:
+        service = AppointmentService(sql=AsyncpgRunner(connection), reminders=ReminderPolicy(), timetables=copies)
+        with contextlib.suppress(Conflict):
+            await service.book(parse_input(AppointmentCreate, appointment_body(patient, slot)))
+
+    async def hold(connection: asyncpg.Connection, slot: dt.datetime) -> None:
+        body = {"clinician": "Dr Jones", "time": slot.isoformat(), "duration": "30m"}
+        with contextlib.suppress(Conflict):
+            await SlotService(AsyncpgRunner(connection), hold_seconds=600).hold(parse_input(HoldCreate, body))
+
+    try:
+        for index in range(12):
+            slot = start + dt.timedelta(minutes=30 * index)
+            bookers = [book(c, p, slot) for c, p in zip(connections[:4], patients, strict=True)]
+            holders = [hold(c, slot) for c in connections[4:]]
+            attempts = [*bookers, *holders] if index % 2 else [*holders, *bookers]
+            await asyncio.gather(*attempts)
+    finally:
+        for connection in connections:
+            await connection.close()
+    taken = await db.fetch(
+        "SELECT starts_at, count(*) AS n FROM ("
+        " SELECT starts_at FROM appointment WHERE status = 'active' AND starts_at >= $1"
+        " UNION ALL SELECT starts_at FROM slot_hold WHERE expires_at > now()) t GROUP BY starts_at",
+        start,
+    )
+    assert taken and all(row["n"] == 1 for row in taken), [dict(r) for r in taken]
+    kinds = await db.fetchrow(
+        "SELECT (SELECT count(*) FROM appointment WHERE starts_at >= $1) AS booked,"
+        " (SELECT count(*) FROM slot_hold) AS held",
+        start,
+    )
+    assert kinds["booked"] > 0 and kinds["held"] > 0 and kinds["booked"] + kinds["held"] == 12
