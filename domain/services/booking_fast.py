@@ -10,10 +10,11 @@ event only if that version is the copy's.
 
 The version is read ``FOR SHARE``: under READ COMMITTED that returns the latest committed row
 even if it changed after the statement's snapshot, and no change to the clinician's timetable
-(which updates that row, migration 0015) can commit until this statement has. So the booking is
-stored only if the timetable it was checked against is the latest. Otherwise nothing is stored
-and the booking goes the long way, as it does for anything this way does not decide: an unknown
-clinician or department, a refusal by the copy, a clash with another booking.
+that could refuse a booking (each updates that row, migration 0015) can commit until this
+statement has. So the booking is stored only if nothing that could refuse it has changed since
+the copy. Otherwise nothing is stored and the booking goes the long way, as it does for anything
+this way does not decide: an unknown clinician or department, a refusal by the copy, a clash with
+another booking.
 """
 
 from __future__ import annotations

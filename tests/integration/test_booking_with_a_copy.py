@@ -244,8 +244,8 @@ async def test_a_hold_committed_while_the_booking_waits_for_the_lock_refuses_it(
 
 
 async def test_bookings_and_holds_racing_for_the_same_slots_never_overlap(db, booking, postgres_url, use_cases) -> None:
-    """Four bookers sharing one set of copies (one API process) and four hold makers, all at once
-    on the same slots of one clinician: each slot ends with at most one booking or hold."""
+    """Four bookers sharing one set of copies (one API process) and four hold makers on the same
+    slots of one clinician, at once or holds first: each slot ends with exactly one booking or hold."""
     start = (now() + dt.timedelta(days=2)).replace(minute=0, second=0, microsecond=0)
     await _book(booking, start - dt.timedelta(days=1))  # the clinician exists: copies can be taken
     patients = [nhs_number(i) for i in range(10, 14)]
@@ -269,8 +269,11 @@ async def test_bookings_and_holds_racing_for_the_same_slots_never_overlap(db, bo
             slot = start + dt.timedelta(minutes=30 * index)
             bookers = [book(c, p, slot) for c, p in zip(connections[:4], patients, strict=True)]
             holders = [hold(c, slot) for c in connections[4:]]
-            attempts = [*bookers, *holders] if index % 2 else [*holders, *bookers]
-            await asyncio.gather(*attempts)
+            if index % 3 == 0:  # a hold first, then bookers whose copies it made out of date
+                await asyncio.gather(*holders)
+                await asyncio.gather(*bookers)
+            else:  # all at once (the bookers usually win: one statement against a hold's several)
+                await asyncio.gather(*bookers, *holders)
     finally:
         for connection in connections:
             await connection.close()
@@ -286,4 +289,4 @@ async def test_bookings_and_holds_racing_for_the_same_slots_never_overlap(db, bo
         " (SELECT count(*) FROM slot_hold) AS held",
         start,
     )
-    assert kinds["booked"] > 0 and kinds["held"] > 0 and kinds["booked"] + kinds["held"] == 12
+    assert kinds["booked"] + kinds["held"] == 12 and kinds["held"] >= 4
