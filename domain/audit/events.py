@@ -29,14 +29,14 @@ INSERT_EVENT = Query(insert(AUDIT_EVENT).values({c.name: bindparam(c.name) for c
 _BOUND_NAMES = tuple((c.name, f"audit_{c.name}") for c in AUDIT_EVENT.c)  # see with_event
 # Many events in one PostgreSQL statement, each column bound as an array (see event_columns).
 _ARRAY_TYPES: dict[str, Any] = {"id": Uuid(), "at": DateTime(timezone=True), "outcome": SmallInteger()}
+_EVENT_COLUMNS = tuple(c.name for c in AUDIT_EVENT.c)
 _EVENTS = (
     func.unnest(*[bindparam(c.name, type_=ARRAY(_ARRAY_TYPES.get(c.name, String()))) for c in AUDIT_EVENT.c])
-    .table_valued(*[c.name for c in AUDIT_EVENT.c])
+    .table_valued(*_EVENT_COLUMNS)
     .render_derived(name="events")
 )
-_EVENT_COLUMNS = tuple(c.name for c in AUDIT_EVENT.c)
 _EVENT_VALUES = itemgetter(*_EVENT_COLUMNS)
-INSERT_EVENTS = Query(insert(AUDIT_EVENT).from_select([c.name for c in AUDIT_EVENT.c], select(_EVENTS)))
+INSERT_EVENTS = Query(insert(AUDIT_EVENT).from_select(list(_EVENT_COLUMNS), select(_EVENTS)))
 
 
 class Action(StrEnum):

@@ -15,7 +15,7 @@ from typing import Any
 from domain.errors import RuleViolation
 from domain.rules.choices import parse_choice
 from domain.rules.dates import LONDON
-from domain.rules.times import EARLIEST_YEAR, LATEST_YEAR, parse_aware_datetime
+from domain.rules.times import check_year, parse_aware_datetime
 
 # Spelled out (not f"{rule}...") so each code can be found by reading the source.
 _BOUND_FORMAT_CODES = {"from": "from.date_or_time", "to": "to.date_or_time"}
@@ -85,8 +85,7 @@ def parse_range_bound(raw: Any, *, rule: str) -> dt.datetime:
             day = dt.date.fromisoformat(raw.strip())
         except ValueError:
             raise RuleViolation(_BOUND_FORMAT_CODES[rule]) from None
-        if not EARLIEST_YEAR <= day.year <= LATEST_YEAR:  # the years every timestamp keeps to
-            raise RuleViolation(_BOUND_RANGE_CODES[rule], earliest=EARLIEST_YEAR, latest=LATEST_YEAR)
+        check_year(day.year, _BOUND_RANGE_CODES[rule])  # the years every timestamp keeps to
         return london_midnight(day)
     try:
         return parse_aware_datetime(raw, rule=rule)

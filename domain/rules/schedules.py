@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 
 from domain.errors import FieldError, RuleViolation
 from domain.rules.durations import parse_minutes
-from domain.rules.times import EARLIEST_YEAR, LATEST_YEAR
+from domain.rules.times import check_year
 
 LONDON = ZoneInfo("Europe/London")
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")  # index = date.weekday()
@@ -77,8 +77,7 @@ def parse_date(raw: Any) -> dt.date:
             raise RuleViolation("date.format") from None
     else:
         raise RuleViolation("date.format")
-    if not EARLIEST_YEAR <= value.year <= LATEST_YEAR:
-        raise RuleViolation("date.range", earliest=EARLIEST_YEAR, latest=LATEST_YEAR)
+    check_year(value.year, "date.range")
     return value
 
 

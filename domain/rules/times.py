@@ -25,9 +25,14 @@ def parse_aware_datetime(raw: Any, *, rule: str = "time") -> dt.datetime:
         raise RuleViolation(f"{rule}.format")
     if value.tzinfo is None or value.utcoffset() is None:
         raise RuleViolation(f"{rule}.offset_required")
-    if not EARLIEST_YEAR <= value.year <= LATEST_YEAR:
-        raise RuleViolation(f"{rule}.range", earliest=EARLIEST_YEAR, latest=LATEST_YEAR)
+    check_year(value.year, f"{rule}.range")
     return value.astimezone(dt.UTC)
+
+
+def check_year(year: int, code: str) -> None:
+    """Refuse (``code``) a time or date outside the years every stored time keeps to."""
+    if not EARLIEST_YEAR <= year <= LATEST_YEAR:
+        raise RuleViolation(code, earliest=EARLIEST_YEAR, latest=LATEST_YEAR)
 
 
 def to_utc_iso(value: dt.datetime) -> str:
