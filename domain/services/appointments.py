@@ -92,8 +92,10 @@ class AppointmentService:
         appointment_id = data.id or random_uuid()
         booked = None
         if self.timetables is not None and plan.is_active and data.hold is None and takes_arrays(self.sql.dialect):
-            ids = (appointment_id, now)  # one statement (booking_fast); else the long way below decides
-            booked = await book_with_copy(self.sql, self.timetables, data, plan, ids, self.reminders, self.audit)
+            booked = await book_with_copy(  # one statement (booking_fast); else the long way below decides
+                self.sql, self.timetables, data, plan,
+                appointment_id=appointment_id, now=now, policy=self.reminders, audit=self.audit,
+            )  # fmt: skip
 
         async def insert(check_after_write: bool = True) -> tuple[dict[str, Any], str, str]:
             # On PostgreSQL an active booking takes its timetable locks in the look-up itself.

@@ -92,14 +92,15 @@ async def book_with_copy(
     copies: TimetableCache,
     data: AppointmentCreate,
     plan: BookingPlan,
-    ids: tuple[uuid.UUID, dt.datetime],
+    *,
+    appointment_id: uuid.UUID,
+    now: dt.datetime,
     policy: ReminderPolicy,
     audit: AuditTrail | None,
 ) -> tuple[dict[str, Any], str, str] | None:
     """Store an active booking without a hold in one statement, checked against the copy of its
-    clinician's timetable (``ids``: the appointment's id and the time now). Returns the stored row
-    and the clinician's and department's names, or None where the long way must decide."""
-    appointment_id, now = ids
+    clinician's timetable. Returns the stored row and the clinician's and department's names, or
+    None where the long way must decide."""
     clinician_key = rules.entity_key(data.clinician)
     copy = copies.get(clinician_key)
     if copy is None:
