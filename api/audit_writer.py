@@ -18,7 +18,7 @@ from typing import Any
 import structlog
 
 from api.driver_pool import leaves_connection_unsafe
-from domain.audit.events import INSERT_EVENT, INSERT_EVENTS, event_columns
+from domain.audit.events import INSERT_EVENT, INSERT_EVENTS, batch_parameters
 from domain.sql import SqlRunner
 
 log = structlog.get_logger("panda.audit")
@@ -88,7 +88,7 @@ class EventWriter:
         try:
             async with asyncio.timeout_at(batch[0].deadline), self._open_sql() as sql:
                 try:
-                    await sql.execute(INSERT_EVENTS, **event_columns(waiting.row for waiting in batch))
+                    await sql.execute(INSERT_EVENTS, **batch_parameters(waiting.row for waiting in batch))
                 except Exception as exc:
                     # Retried event by event on the same connection only if the pool would reuse it
                     # (the database refused the statement); a broken one fails the whole batch.

@@ -21,7 +21,7 @@ import asyncpg
 
 from bench.api_cpu import database_cpu_seconds
 from bench.harness import scratch_database, valid_nhs_numbers
-from domain.audit.events import INSERT_EVENTS, Action, ResourceType, event_columns, event_row
+from domain.audit.events import INSERT_EVENTS, Action, ResourceType, batch_parameters, event_row
 from domain.auth.actor import Actor, Role
 
 READER = Actor("clinician", frozenset({Role.CLINICIAN}))
@@ -72,7 +72,7 @@ async def compare(dsn: str, events: int) -> list[tuple[str, float, float]]:
         async def batches(size: int = size) -> None:
             for start in range(0, events, size):
                 rows = [read_event(numbers[(start + i) % len(numbers)]) for i in range(size)]
-                columns = event_columns(rows)
+                columns = batch_parameters(rows)
                 await connection.execute(sql, *(columns[name] for name in names))
 
         results.append((f"events in batches of {size}", *await measured(events, batches)))

@@ -5,11 +5,14 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+import msgspec
+
 from domain.errors import RuleViolation
 
 # Far enough for any booking or history, near enough that adding 12 hours can never overflow.
 EARLIEST_YEAR = 1900
 LATEST_YEAR = 2999
+_encode_json = msgspec.json.Encoder().encode
 
 
 def parse_aware_datetime(raw: Any, *, rule: str = "time") -> dt.datetime:
@@ -36,9 +39,11 @@ def check_year(year: int, code: str) -> None:
 
 
 def to_utc_iso(value: dt.datetime) -> str:
-    """Render an instant as ISO 8601 in UTC with an explicit ``+00:00``."""
-    if value.tzinfo is dt.UTC:  # what the drivers hand back: no conversion (it runs per field per row)
-        return value.isoformat()
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=dt.UTC)
-    return value.astimezone(dt.UTC).isoformat()
+    """Render an instant as ISO 8601 in UTC with an explicit ``+00:00`` (naive means UTC).
+
+    The text is ``isoformat()``'s; msgspec writes it, with ``Z`` for the offset, at a quarter of
+    the cost (``isoformat`` formats through ``printf``; this runs for every time of every answer).
+    """
+    if value.tzinfo is not dt.UTC:  # the drivers hand back UTC: no conversion
+        value = value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
+    return _encode_json(value)[1:-2].decode() + "+00:00"  # '"2026-01-01T09:30:00Z"' less the quotes and Z

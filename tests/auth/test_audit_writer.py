@@ -124,6 +124,26 @@ async def test_a_batch_is_capped_and_the_rest_follow_in_the_next(opener: Opener)
     assert await commits(opener) == 3
 
 
+async def test_text_of_any_kind_is_stored_exactly_and_text_postgresql_cannot_hold_fails_only_its_request(
+    opener: Opener,
+) -> None:
+    # A batch travels as one JSON document: quotes, backslashes, escapes and any script must come
+    # back as they went in, and what the database or the encoder refuses must not fail the rest.
+    writer = EventWriter(opener, WAIT)
+    awkward = ['quo"te', "back\\slash", "\\u0041 not an escape", "Zoë 🐼 ☃ Ñ", "tab\tnew\nline", "</script>", "{}", ""]
+    rows = [
+        read_event(f"r{i}", resource_id=text[:64], changes=None) | {"actor": text, "roles": text}
+        for i, text in enumerate(awkward)
+    ]
+    rows.append(event_row(READER, Action.UPDATE, 200, resource_type=None, request_id="r8", changes={'"k\\': ["ü", None]}))
+    refused = [read_event("nul", resource_id="a\x00b"), read_event("surrogate", resource_id="a\ud800b")]
+    outcomes = await asyncio.gather(*(writer.write(row) for row in [*rows, *refused]), return_exceptions=True)
+    assert outcomes == [None] * len(rows) + [outcomes[-2], outcomes[-1]]
+    assert all(isinstance(outcome, EventNotStored) for outcome in outcomes[-2:])
+    stored = await opener.connection.fetch("SELECT * FROM audit_event ORDER BY request_id")
+    assert [dict(row) for row in stored] == sorted(rows, key=lambda row: row["request_id"])
+
+
 async def test_an_event_the_table_refuses_fails_its_own_request_only(opener: Opener) -> None:
     writer = EventWriter(opener, WAIT)
     too_long = read_event("x" * 40)  # request_id holds 32 characters

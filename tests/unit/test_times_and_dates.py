@@ -110,6 +110,23 @@ def test_any_offset_denotes_the_same_instant(instant: dt.datetime, offset_minute
     assert to_utc_iso(parsed) == instant.isoformat()
 
 
+@given(
+    instant=st.datetimes(min_value=dt.datetime(1, 1, 1), max_value=dt.datetime(9999, 12, 31, 23, 59, 59, 999999)),
+    offset_minutes=st.one_of(st.none(), st.integers(min_value=-1439, max_value=1439)),
+)
+def test_to_utc_iso_writes_what_isoformat_writes_in_utc(instant: dt.datetime, offset_minutes: int | None) -> None:
+    # The fast form of the rule against its plain definition, naive (UTC) and aware of any offset.
+    if offset_minutes is None:
+        assert to_utc_iso(instant) == instant.replace(tzinfo=UTC).isoformat()
+        return
+    aware = instant.replace(tzinfo=dt.timezone(dt.timedelta(minutes=offset_minutes)))
+    try:
+        expected = aware.astimezone(UTC).isoformat()
+    except OverflowError:  # before year 1 or after 9999 in UTC: no such instant either way
+        return
+    assert to_utc_iso(aware) == expected
+
+
 def test_to_utc_iso_always_writes_plus_zero() -> None:
     aware = dt.datetime(2025, 6, 4, 16, 30, tzinfo=dt.timezone(dt.timedelta(hours=1)))
     assert to_utc_iso(aware) == "2025-06-04T15:30:00+00:00"
