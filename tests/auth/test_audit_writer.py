@@ -135,7 +135,9 @@ async def test_text_of_any_kind_is_stored_exactly_and_text_postgresql_cannot_hol
         read_event(f"r{i}", resource_id=text[:64], changes=None) | {"actor": text, "roles": text}
         for i, text in enumerate(awkward)
     ]
-    rows.append(event_row(READER, Action.UPDATE, 200, resource_type=None, request_id="r8", changes={'"k\\': ["ü", None]}))
+    rows.append(
+        event_row(READER, Action.UPDATE, 200, resource_type=None, request_id="r8", changes={'"k\\': ["ü", None]})
+    )
     refused = [read_event("nul", resource_id="a\x00b"), read_event("surrogate", resource_id="a\ud800b")]
     outcomes = await asyncio.gather(*(writer.write(row) for row in [*rows, *refused]), return_exceptions=True)
     assert outcomes == [None] * len(rows) + [outcomes[-2], outcomes[-1]]
