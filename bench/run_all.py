@@ -15,7 +15,8 @@ HERE = Path(__file__).parent
 BENCHMARKS = (
     ("API hot paths beside the bare ceiling", ["bench.api"]),
     ("Server CPU per request", ["bench.api_cpu"]),
-    ("API against an earlier build", ["bench.api_versus", "--baseline", "31ea295"]),  # before one-statement bookings
+    ("API against an earlier build", ["bench.api_versus", "--baseline", "2a6ca33"]),  # before JSON audit batches
+    ("Instructions per request (callgrind)", ["bench.api_instructions"]),
     ("Throughput and p99 against concurrency", ["bench.concurrency"]),
     ("Reminders through the outbox channel", ["bench.reminders"]),
     ("Bulk jobs", ["bench.jobs"]),
