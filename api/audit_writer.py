@@ -88,7 +88,7 @@ class EventWriter:
         try:
             async with asyncio.timeout_at(batch[0].deadline), self._open_sql() as sql:
                 try:
-                    await sql.execute(INSERT_EVENTS, **batch_parameters(waiting.row for waiting in batch))
+                    await sql.execute(INSERT_EVENTS, **batch_parameters([waiting.row for waiting in batch]))
                 except Exception as exc:
                     # Retried event by event on the same connection only if the pool would reuse it
                     # (the database refused the statement); a broken one fails the whole batch.

@@ -9,13 +9,13 @@ refused, whose use case wrote nothing that stayed.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
 import msgspec
-from sqlalchemy import JSON, DateTime, SmallInteger, Text, Uuid, bindparam, cast, column, func, insert, select
+from sqlalchemy import JSON, String, Text, bindparam, cast, column, func, insert, select
 
 from domain.auth.actor import Actor
 from domain.clock import utcnow
@@ -30,11 +30,10 @@ _BOUND_NAMES = tuple((c.name, f"audit_{c.name}") for c in AUDIT_EVENT.c)  # see 
 # database. Binding one array per column instead cost the API's process ~55k instructions per
 # event (asyncpg inspects every element of every array), more than the rest of the event.
 _EVENT_COLUMNS = tuple(c.name for c in AUDIT_EVENT.c)
-# The other columns are read as text; their lengths are checked by the insert, as for one event.
-_RECORD_TYPES: dict[str, Any] = {"id": Uuid(), "at": DateTime(timezone=True), "outcome": SmallInteger()}
 _EVENTS = (
     func.json_to_recordset(cast(bindparam("events", type_=Text()), JSON()))
-    .table_valued(*[column(name, _RECORD_TYPES.get(name, Text())) for name in _EVENT_COLUMNS])
+    # Each column as the table types it, strings as text: their lengths are checked by the insert, as for one event.
+    .table_valued(*[column(c.name, Text() if isinstance(c.type, String) else c.type) for c in AUDIT_EVENT.c])
     .render_derived(name="events", with_types=True)
 )
 INSERT_EVENTS = Query(insert(AUDIT_EVENT).from_select(list(_EVENT_COLUMNS), select(_EVENTS)))
@@ -66,13 +65,13 @@ class ResourceType(StrEnum):
     SLOT = "Slot"
 
 
-def batch_parameters(rows: Iterable[Mapping[str, Any]]) -> dict[str, str]:
+def batch_parameters(rows: Sequence[Mapping[str, Any]]) -> dict[str, str]:
     """The parameters :data:`INSERT_EVENTS` takes to insert ``rows`` (made by :func:`event_row`; one at least).
 
     The rows become one JSON array of objects, encoded in one C call (ids and times as msgspec
     writes them: canonical UUIDs, ISO 8601 with ``Z``); keys other than the columns are ignored.
     """
-    return {"events": _JSON.encode(rows if isinstance(rows, list) else list(rows)).decode()}
+    return {"events": _JSON.encode(rows).decode()}
 
 
 def event_row(
