@@ -72,8 +72,11 @@ async def drive(app: Any, scenario: str, requests: int, prefix: int, seeded: dic
     started = await outbox.get()
     assert started["type"] == "lifespan.startup.complete", started
 
+    # Made before counting: the bodies' JSON and NHS numbers are the benchmark's work, not the app's.
+    made = [request_for(scenario, i, prefix, seeded) for i in range(WARM_UP_BATCHES * BATCH + requests)]
+
     async def one(i: int) -> None:
-        method, path, body = request_for(scenario, i, prefix, seeded)
+        method, path, body = made[i]
         headers = [(b"host", b"localhost"), (b"user-agent", b"bench")]
         if body:
             headers += [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
