@@ -65,7 +65,7 @@ async def store_reminders(sql: SqlRunner, rows: Sequence[Mapping[str, Any]]) -> 
 def insert_with_reminders(insert_appointment: Insert, *, audited: bool = False) -> Query:
     """PostgreSQL: ``insert_appointment`` and the planned reminders in one statement (a round trip
     fewer per booking); the reminders come as arrays, so their number may vary. ``audited``: the
-    request's audit event goes in the same statement (bound as ``audit_<column>``)."""
+    request's audit event goes in the same statement (bound as ``audit_event``, see ``with_event``)."""
     booked = insert_appointment.returning(insert_appointment.table.c.id).cte("booked")  # type: ignore[attr-defined]
     return Query(reminders_of(booked, audited=audited))
 
