@@ -7,7 +7,7 @@ import unicodedata
 
 import pytest
 
-from tests.factories import appointment_body, dashed, nhs_number, now, spaced
+from tests.factories import appointment_body, dashed, nhs_number, now, patient_body, spaced
 from tests.http.helpers import assert_problem, book, create_patient, field_codes
 
 NUMBER = nhs_number(0)
@@ -224,3 +224,29 @@ async def test_names_are_returned_exactly_as_given_after_nfc(client) -> None:
         assert (await client.get(f"/patients/{nhs_number(index)}")).json()["name"] == created["name"]
     too_long = await client.post("/patients", json=_body(nhs_number(20)) | {"name": "😀" * 256})
     assert field_codes(assert_problem(too_long, 400)) == {"name": "name.too_long"}
+
+
+# Awkward but valid: combining marks (NFC-normalised), emoji with joiners, right-to-left text,
+# surrounding spaces (trimmed), apostrophes and quotes, the longest name allowed.
+_NAMES = ["Zoë Ángel", "Zoe\u0308 Ma\u0301rquez", " 👩‍⚕️ Dr Nobody ", "محمد علي", "O'Brien \"Jr\"", "李小龍", "x" * 255]
+_CONTACTS = [
+    {},
+    {"email": " Someone.Name+tag@Example.NHS.uk "},
+    {"phone": "07700 900123", "reminder_preference": "sms"},
+    {"phone": "+44 7700 900456", "email": "a@b.co", "reminder_preference": "email", "language": "cy"},
+    {"reminder_preference": "none", "language": "en"},
+]
+
+
+async def test_a_registration_answers_exactly_what_a_later_read_shows(client) -> None:
+    """The answer to ``POST /patients`` is built from the values written, not read back: it must
+    equal what ``GET`` later shows, whatever the input's form, field for field (times included)."""
+    for index, (name, contact) in enumerate((n, c) for n in _NAMES for c in _CONTACTS):
+        written = [spaced, dashed, str][index % 3](nhs_number(100 + index))
+        body = patient_body(written, name=name, date_of_birth=f"{1900 + index}-0{1 + index % 9}-1{index % 10}",
+                            postcode=[" sw1a1aa", "N6 2FA", "ec1a 1bb"][index % 3], **contact)  # fmt: skip
+        response = await client.post("/patients", json=body)
+        assert response.status_code == 201, response.text
+        created = response.json()
+        assert created["created_at"] == created["updated_at"]
+        assert (await client.get(response.headers["location"])).json() == created, body
