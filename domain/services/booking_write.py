@@ -22,7 +22,7 @@ from domain.dialects import takes_arrays
 from domain.models import Appointment, table
 from domain.rules.booking import BookingPlan, check_plan_against_timetable
 from domain.rules.reminders import ReminderPolicy
-from domain.services.reminders import insert_with_reminders, reminder_arrays, reminder_rows, store_reminders
+from domain.services.reminders import insert_with_reminders, planned_reminders, reminder_rows, store_reminders
 from domain.services.timetables import reading_timetable, timetable_from_rows
 from domain.sql import Query, SqlRunner
 
@@ -40,10 +40,10 @@ WRITE_READING_TIMETABLE_AUDITED = reading_timetable(INSERT_WITH_REMINDERS_AUDITE
 def statement_params(
     values: Mapping[str, Any], plan: BookingPlan, now: dt.datetime, policy: ReminderPolicy, audit: AuditTrail | None
 ) -> dict[str, Any]:
-    """What the one-statement writes take: the row, its planned reminders as arrays, the event."""
+    """What the one-statement writes take: the row, its planned reminders as JSON, the event."""
     reminders = reminder_rows(values["id"], plan.reminders_due, policy.channel, now)
     event = audit.bound(audit.success_outcome) if audit is not None else {}
-    return {**values, **reminder_arrays(reminders, policy.channel), **event}
+    return {**values, **planned_reminders(reminders, policy.channel), **event}
 
 
 async def write_booking(

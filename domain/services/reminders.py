@@ -7,7 +7,23 @@ import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import ARRAY, DateTime, Insert, Uuid, bindparam, func, insert, literal, select, true, update
+import msgspec
+from sqlalchemy import (
+    JSON,
+    DateTime,
+    Insert,
+    Text,
+    Uuid,
+    bindparam,
+    cast,
+    column,
+    func,
+    insert,
+    literal,
+    select,
+    true,
+    update,
+)
 
 from domain.audit.events import event_for_each
 from domain.clock import utcnow
@@ -18,6 +34,7 @@ from domain.rules.reminders import ReminderPolicy, ReminderStatus
 from domain.sql import Query, SqlRunner
 
 REMINDER = table(Reminder)
+_JSON = msgspec.json.Encoder()
 PENDING = (ReminderStatus.SCHEDULED.value,)
 INSERT_REMINDER = Query(
     insert(REMINDER).values(
@@ -64,22 +81,20 @@ async def store_reminders(sql: SqlRunner, rows: Sequence[Mapping[str, Any]]) -> 
 
 def insert_with_reminders(insert_appointment: Insert, *, audited: bool = False) -> Query:
     """PostgreSQL: ``insert_appointment`` and the planned reminders in one statement (a round trip
-    fewer per booking); the reminders come as arrays, so their number may vary. ``audited``: the
+    fewer per booking); the reminders come as one JSON array, so their number may vary. ``audited``: the
     request's audit event goes in the same statement (bound as ``audit_event``, see ``with_event``)."""
     booked = insert_appointment.returning(insert_appointment.table.c.id).cte("booked")  # type: ignore[attr-defined]
     return Query(reminders_of(booked, audited=audited))
 
 
 def reminders_of(booked: Any, *, audited: bool = False) -> Insert:
-    """PostgreSQL: the planned reminders (bound as :func:`reminder_arrays` gives them) of each
+    """PostgreSQL: the planned reminders (bound as :func:`planned_reminders` gives them) of each
     appointment the data-modifying CTE ``booked`` inserts, with ``booked`` (and, ``audited``, the
     request's event for each) as CTEs of the statement."""
     planned = (
-        func.unnest(
-            bindparam("reminder_ids", type_=ARRAY(Uuid)), bindparam("due_ats", type_=ARRAY(DateTime(timezone=True)))
-        )
-        .table_valued("id", "due_at")
-        .render_derived(name="planned")
+        func.json_to_recordset(cast(bindparam("planned_reminders", type_=Text()), JSON()))
+        .table_valued(column("id", Uuid()), column("due_at", DateTime(timezone=True)))
+        .render_derived(name="planned", with_types=True)
     )
     reminders = select(
         planned.c.id,
@@ -98,11 +113,12 @@ def reminders_of(booked: Any, *, audited: bool = False) -> Insert:
     return statement
 
 
-def reminder_arrays(rows: Sequence[Mapping[str, Any]], channel: str) -> dict[str, Any]:
-    """The parameters :func:`insert_with_reminders` takes for ``rows``."""
+def planned_reminders(rows: Sequence[Mapping[str, Any]], channel: str) -> dict[str, Any]:
+    """The parameters :func:`insert_with_reminders` takes for ``rows``: their ids and due times as
+    one JSON array. Bound as two arrays they cost a booking ~40k instructions more (asyncpg
+    inspects every element of an array it binds)."""
     return {
-        "reminder_ids": [row["id"] for row in rows],
-        "due_ats": [row["due_at"] for row in rows],
+        "planned_reminders": _JSON.encode([{"id": row["id"], "due_at": row["due_at"]} for row in rows]).decode(),
         "channel": channel,
     }
 
