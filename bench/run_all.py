@@ -15,7 +15,7 @@ HERE = Path(__file__).parent
 BENCHMARKS = (
     ("API hot paths beside the bare ceiling", ["bench.api"]),
     ("Server CPU per request", ["bench.api_cpu"]),
-    ("API against an earlier build", ["bench.api_versus", "--baseline", "2a6ca33"]),  # before JSON audit batches
+    ("API against an earlier build", ["bench.api_versus", "--baseline", "c46282c"]),  # before JSON events beside statements
     ("Instructions per request (callgrind)", ["bench.api_instructions"]),
     ("Throughput and p99 against concurrency", ["bench.concurrency"]),
     ("Reminders through the outbox channel", ["bench.reminders"]),
