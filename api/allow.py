@@ -1,4 +1,8 @@
-"""A correct ``Allow`` header on ``OPTIONS``, whatever order a path's handlers were registered in.
+"""Methods: ``HEAD`` wherever ``GET`` is, and a correct ``Allow`` header on ``OPTIONS``.
+
+HTTP requires ``HEAD`` of a general-purpose server wherever ``GET`` is answered (RFC 9110 §9.1):
+monitors and proxies send it (``curl -I``). Litestar answers it only where a handler declares
+it, so :func:`head_as_get` answers it as ``GET``, headers and all, without the body.
 
 Litestar 2 builds a path's ``OPTIONS`` answer when the path's first handler is registered and
 never updates it, so ``OPTIONS /patients/{nhs_number}`` listed ``DELETE, OPTIONS`` only
@@ -16,9 +20,9 @@ from litestar.types import ASGIApp, HTTPScope, Message, Receive, Scope, Send
 
 
 def allowed_methods(app: Litestar) -> dict[str, bytes]:
-    """``{path template: b"DELETE, GET, OPTIONS, PATCH"}`` for every HTTP route of ``app``."""
+    """``{path template: b"DELETE, GET, HEAD, OPTIONS, PATCH"}`` for every HTTP route of ``app``."""
     return {
-        route.path_format: ", ".join(sorted(route.methods)).encode()
+        route.path_format: ", ".join(sorted(route.methods | ({"HEAD"} if "GET" in route.methods else set()))).encode()
         for route in app.routes
         if isinstance(route, HTTPRoute)
     }
@@ -43,5 +47,32 @@ def correct_allow_header(app: Litestar, inner: ASGIApp) -> ASGIApp:
             await send(message)
 
         await inner(scope, receive, send_with_allow)
+
+    return middleware
+
+
+def head_as_get(inner: ASGIApp) -> ASGIApp:
+    """Answer ``HEAD`` as ``inner`` answers ``GET`` (status, headers, ``Content-Length`` included),
+    sending no body: guards, auditing and errors are the ``GET``'s own, so a ``HEAD`` of a patient
+    is refused, or recorded as a read, exactly as its ``GET`` would be."""
+
+    async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
+        if str(scope["type"]) != "http" or cast(HTTPScope, scope)["method"] != "HEAD":
+            await inner(scope, receive, send)
+            return
+
+        async def send_without_body(message: Message) -> None:
+            if message["type"] == "http.response.body":
+                if message.get("more_body", False):
+                    return
+                message = {"type": "http.response.body", "body": b"", "more_body": False}
+            await send(message)
+
+        # Changed in place, and back afterwards: the access log and the audit trail name the method asked.
+        scope["method"] = "GET"  # type: ignore[typeddict-item]
+        try:
+            await inner(scope, receive, send_without_body)
+        finally:
+            scope["method"] = "HEAD"  # type: ignore[typeddict-item]
 
     return middleware

@@ -14,7 +14,7 @@ from litestar.logging.config import LoggingConfig, StructLoggingConfig
 from litestar.openapi.config import OpenAPIConfig
 from litestar.plugins.structlog import StructlogConfig, StructlogPlugin
 
-from api.allow import correct_allow_header
+from api.allow import correct_allow_header, head_as_get
 from api.audit import audit_events, provide_audit
 from api.authentication import authentication, make_authenticator
 from api.controllers.analytics import AnalyticsController
@@ -136,7 +136,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     app_state["app"] = app
     session_key = db_config.session_scope_key if settings.is_sqlite else None
     keep_events = audit_events(open_sql, settings.db_acquire_timeout_seconds, session_key)
-    audited = keep_events(correct_allow_header(app, app.asgi_handler))
+    audited = keep_events(correct_allow_header(app, head_as_get(app.asgi_handler)))
     app.asgi_handler = request_id_middleware(audited, access_log_writer(settings))
     return app
 

@@ -211,6 +211,18 @@ async def test_refused_requests_leave_a_denied_event(client, keys: Keys) -> None
         assert (event["action"], event["resource_type"], event["outcome"]) == ("denied", resource_type, 403)
 
 
+async def test_head_is_guarded_and_audited_as_the_get_it_answers_as(client, keys: Keys) -> None:
+    assert (await client.post("/patients", json=patient_body(P), headers=keys.header("booking"))).status_code == 201
+    refused = await client.head(f"/patients/{P}", headers=keys.header("ops"))
+    assert (refused.status_code, refused.content) == (403, b"")
+    [event] = await events_of(client, keys, refused)
+    assert (event["action"], event["patient"], event["outcome"]) == ("denied", P, 403)
+    read = await client.head(f"/patients/{P}", headers=keys.header("clinician"))
+    assert (read.status_code, read.content) == (200, b"")
+    [event] = await events_of(client, keys, read)
+    _assert_event(event, "clinician", {"action": "read", "patient": P, "outcome": 200})
+
+
 async def test_failed_requests_leave_one_event_with_their_status(client, keys: Keys) -> None:
     book = keys.header("booking")
     missing = await client.get(f"/patients/{P}", headers=book)

@@ -70,13 +70,30 @@ async def test_a_single_error_fills_in_its_message(client) -> None:
 async def test_options_lists_every_method_of_the_path(client) -> None:
     await create_patient(client, nhs_number(0))
     for path, methods in (
-        (f"/patients/{nhs_number(0)}", "DELETE, GET, OPTIONS, PATCH"),
-        ("/patients", "GET, OPTIONS, POST"),
-        ("/appointments", "GET, OPTIONS, POST"),
+        (f"/patients/{nhs_number(0)}", "DELETE, GET, HEAD, OPTIONS, PATCH"),
+        ("/patients", "GET, HEAD, OPTIONS, POST"),
+        ("/appointments", "GET, HEAD, OPTIONS, POST"),
+        ("/slots/holds", "OPTIONS, POST"),
     ):
         response = await client.options(path)
         assert response.status_code == 204
         assert response.headers["allow"] == methods
+
+
+async def test_head_answers_as_get_without_a_body(client) -> None:
+    await create_patient(client, nhs_number(0))
+    for path in (f"/patients/{nhs_number(0)}", "/patients?name=test", "/health", "/schema/openapi.json"):
+        got, head = await client.get(path), await client.head(path)
+        assert (head.status_code, head.content) == (got.status_code, b""), path
+        assert head.headers["content-length"] == str(len(got.content)), path
+        assert head.headers["content-type"] == got.headers["content-type"], path
+        assert len(head.headers["x-request-id"]) == 32
+    missing = await client.head(f"/patients/{nhs_number(1)}")
+    assert (missing.status_code, missing.content) == (404, b"")
+    assert missing.headers["content-type"].startswith("application/problem+json")
+    no_get = await client.head("/slots/holds")
+    assert (no_get.status_code, no_get.content) == (405, b"")
+    assert "GET" not in no_get.headers["allow"]
 
 
 async def test_the_schema_documents_errors_and_inputs_as_they_are(client) -> None:
