@@ -121,6 +121,10 @@ def _uuid_rule(raw: str) -> uuid.UUID:
         raise RuleViolation("id.format") from None
 
 
+def _given(raw: str | None) -> str | None:
+    return raw if raw is not None and raw.strip() else None
+
+
 def parse_search(
     department: str | None,
     clinician: str | None,
@@ -131,6 +135,9 @@ def parse_search(
 ) -> SlotSearch:
     """Check every parameter of a slot search, naming each bad one in one 400."""
     checker = FieldChecker()
+    # A blank filter is one not given (a form's empty field): ``?department=`` alone names no one,
+    # so it is refused as the search with neither filter is, not answered with no slots.
+    department, clinician = _given(department), _given(clinician)
     department = checker.check("department", department, lambda v: check_search_text(v, rule="department"))
     clinician = checker.check("clinician", clinician, lambda v: check_search_text(v, rule="clinician"))
     postcode = checker.check("postcode", postcode, coerce_postcode)

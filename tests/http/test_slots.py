@@ -60,6 +60,8 @@ async def test_free_slots_are_the_sessions_grid_in_london_time(client) -> None:
     longer = await search(client, clinician="dr slot", **day_window(day), duration="1h")
     assert starts(longer) == [utc(london(day, h, m)) for h, m in ((9, 0), (9, 30), (10, 0), (10, 30), (11, 0))]
     assert (await search(client, postcode="n62fa", **day_window(day)))["total"] == 7
+    blank_department = await search(client, department=" ", clinician="Dr Two", **day_window(day))
+    assert [i["clinician"] for i in blank_department["items"]] == ["Dr Two"], "a blank filter is not given"
     assert (await search(client, postcode="SW1A 1AA", **day_window(day)))["total"] == 0
 
 
@@ -86,6 +88,9 @@ async def test_bad_searches_are_400(client) -> None:
         "from": "field.required",
         "to": "field.required",
     }
+    blank = {"department": " ", "clinician": "", **day_window(day)}
+    problem = assert_problem(await client.get("/slots", params=blank), 400)
+    assert field_codes(problem) == {"department": "slots.filter_required"}
     too_long = {"clinician": "x", "from": utc(london(day, 0)), "to": utc(london(day, 0) + dt.timedelta(days=32))}
     problem = assert_problem(await client.get("/slots", params=too_long), 400, "range.too_long")
     assert "31" in problem["errors"][0]["message"]
