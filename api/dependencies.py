@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
 from functools import partial
-from typing import Any, Protocol
+from typing import Any, Generic, Protocol, TypeVar
 
 import asyncpg
 from advanced_alchemy.extensions.litestar import SQLAlchemyAsyncConfig
@@ -41,6 +41,8 @@ from domain.services.schedules import ScheduleService
 from domain.services.slots import SlotService
 from domain.services.unavailability import UnavailabilityService
 from domain.sql import AsyncpgRunner, SessionRunner, SqlRunner
+
+S = TypeVar("S")
 
 
 def driver_pool_lifespan(settings: Settings):  # type: ignore[no-untyped-def]
@@ -149,20 +151,57 @@ def _audit_trail(request: Request[Any, Any, Any]) -> AuditTrail | None:
     return trail_of(request.scope)
 
 
-provide_sql = on_request_sql(lambda sql, _request: sql, "The request's SQL runner.")
-provide_patients = on_request_sql(
-    lambda sql, request: PatientService(sql=sql, audit=_audit_trail(request)), "Patient use cases."
-)
-provide_appointments = on_request_sql(
-    lambda sql, request: AppointmentService(
+class OpenService(Generic[S]):
+    """``async with open_patients(request) as patients:`` the service ``build`` makes on the
+    request's own runner, for the block: what an :func:`on_request_sql` provider yields, opened
+    by the handler itself.
+
+    For the patient and appointment routes, the hot paths measured against the bare ceiling:
+    Litestar's dependency resolution (batches, a cleanup group, an exit stack) cost each of
+    those requests about 40,000 instructions, 5–7 % of it. The handler opens the runner once its
+    query is parsed, so a refused request holds no connection; an exception leaving the block
+    reaches the runner as it would through a provider.
+    """
+
+    __slots__ = ("_build", "_request", "_runner")
+
+    def __init__(self, build: Callable[[SqlRunner, Request[Any, Any, Any]], S], request: Request[Any, Any, Any]):
+        self._build, self._request = build, request
+
+    async def __aenter__(self) -> S:
+        self._runner = self._request.app.state.request_sql(self._request)
+        return self._build(await self._runner.__aenter__(), self._request)
+
+    async def __aexit__(self, *exc_info: Any) -> None:
+        await self._runner.__aexit__(*exc_info)
+
+
+def _patients(sql: SqlRunner, request: Request[Any, Any, Any]) -> PatientService:
+    return PatientService(sql=sql, audit=_audit_trail(request))
+
+
+def _appointments(sql: SqlRunner, request: Request[Any, Any, Any]) -> AppointmentService:
+    return AppointmentService(
         sql=sql,
         reminders=request.app.state.reminder_policy,
         audit=_audit_trail(request),
         timetables=request.app.state.timetable_copies,
-    ),
-    "Appointment use cases, with the configured reminders (``app.state.reminder_policy``) and the"
-    " process's timetable copies (``app.state.timetable_copies``, PostgreSQL).",
-)
+    )
+
+
+def open_patients(request: Request[Any, Any, Any]) -> OpenService[PatientService]:
+    """Patient use cases on the request's runner (see :class:`OpenService`)."""
+    return OpenService(_patients, request)
+
+
+def open_appointments(request: Request[Any, Any, Any]) -> OpenService[AppointmentService]:
+    """Appointment use cases on the request's runner, with the configured reminders
+    (``app.state.reminder_policy``) and the process's timetable copies (``app.state.timetable_copies``,
+    PostgreSQL); see :class:`OpenService`."""
+    return OpenService(_appointments, request)
+
+
+provide_sql = on_request_sql(lambda sql, _request: sql, "The request's SQL runner.")
 provide_clinicians = on_request_sql(lambda sql, _request: clinician_directory(sql), "The clinician directory.")
 provide_departments = on_request_sql(lambda sql, _request: department_directory(sql), "The department directory.")
 provide_analytics = on_request_sql(lambda sql, _request: AnalyticsService(sql), "Missed-appointment analytics.")

@@ -5,14 +5,13 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from litestar import Controller, Request, Response
-from litestar.di import NamedDependency
 from litestar.exceptions import SerializationException
 from litestar.params import FromPath, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_201_CREATED
 
 from api.access import require, requires
 from api.audit import audited
-from api.dependencies import provide_appointments
+from api.dependencies import open_appointments
 from api.guards import require_json
 from api.openapi import PROBLEMS_OPT
 from api.params import Limit, Offset
@@ -23,7 +22,6 @@ from domain.inputs import AppointmentCreate, AppointmentUpdate
 from domain.paging import parse_listing
 from domain.schemas import AppointmentView, Page
 from domain.services.appointment_queries import parse_filter
-from domain.services.appointments import AppointmentService
 
 
 async def _json_and_the_fields_it_may_change(request: Request[Any, Any, Any]) -> None:
@@ -50,7 +48,6 @@ class AppointmentController(Controller):
     path = "/appointments"
     tags = ["appointments"]
     before_request = require_json  # type: ignore[assignment]  # Litestar calls it unbound
-    dependencies = {"appointments": provide_appointments}
 
     @post(
         "/",
@@ -59,16 +56,17 @@ class AppointmentController(Controller):
         opt={PROBLEMS_OPT: [409], **audited(Action.CREATE, ResourceType.APPOINTMENT)},
     )
     async def create_appointment(
-        self, appointments: NamedDependency[AppointmentService], data: JSONBody[AppointmentCreate]
+        self, request: Request[Any, Any, Any], data: JSONBody[AppointmentCreate]
     ) -> Response[AppointmentView]:
         """Book an appointment (or record a historical one); overlaps and duplicate ids are 409."""
-        view = await appointments.book(data)
+        async with open_appointments(request) as appointments:
+            view = await appointments.book(data)
         return Response(view, status_code=HTTP_201_CREATED, headers={"Location": f"/appointments/{view.id}"})
 
     @get("/", guards=[requires(Access.CLINICAL_READ)], opt=audited(Action.SEARCH, ResourceType.APPOINTMENT))
     async def list_appointments(
         self,
-        appointments: NamedDependency[AppointmentService],
+        request: Request[Any, Any, Any],
         patient: Annotated[str | None, QueryParameter(description="NHS number.")] = None,
         clinician: Annotated[str | None, QueryParameter(description="Name, case-insensitive.")] = None,
         department: Annotated[str | None, QueryParameter(description="Name, case-insensitive.")] = None,
@@ -82,14 +80,14 @@ class AppointmentController(Controller):
         filters, page = parse_listing(
             lambda: parse_filter(patient, clinician, department, status, start_from, start_to), limit, offset
         )
-        return await appointments.search(filters, page.limit, page.offset)
+        async with open_appointments(request) as appointments:
+            return await appointments.search(filters, page.limit, page.offset)
 
     @get("/{appointment_id:str}", guards=[requires(Access.CLINICAL_READ)], opt=_about_appointment(Action.READ))
-    async def get_appointment(
-        self, appointments: NamedDependency[AppointmentService], appointment_id: FromPath[str]
-    ) -> AppointmentView:
+    async def get_appointment(self, request: Request[Any, Any, Any], appointment_id: FromPath[str]) -> AppointmentView:
         """Read one appointment."""
-        return await appointments.read(appointment_id)
+        async with open_appointments(request) as appointments:
+            return await appointments.read(appointment_id)
 
     @patch(
         "/{appointment_id:str}",
@@ -99,7 +97,7 @@ class AppointmentController(Controller):
     )
     async def update_appointment(
         self,
-        appointments: NamedDependency[AppointmentService],
+        request: Request[Any, Any, Any],
         appointment_id: FromPath[str],
         data: JSONBody[AppointmentUpdate],
     ) -> AppointmentView:
@@ -108,11 +106,11 @@ class AppointmentController(Controller):
         Clinicians may change the status only; any other field needs a booking role (403, checked
         before the body is validated).
         """
-        return await appointments.amend(appointment_id, data)
+        async with open_appointments(request) as appointments:
+            return await appointments.amend(appointment_id, data)
 
     @delete("/{appointment_id:str}", guards=[requires(Access.BOOKING_WRITE)], opt=_about_appointment(Action.DELETE))
-    async def delete_appointment(
-        self, appointments: NamedDependency[AppointmentService], appointment_id: FromPath[str]
-    ) -> None:
+    async def delete_appointment(self, request: Request[Any, Any, Any], appointment_id: FromPath[str]) -> None:
         """Remove an appointment entered by mistake; its unsent reminders are cancelled."""
-        await appointments.remove(appointment_id)
+        async with open_appointments(request) as appointments:
+            await appointments.remove(appointment_id)

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from litestar import Controller, Response
-from litestar.di import NamedDependency
+from litestar import Controller, Request, Response
 from litestar.params import FromPath, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_201_CREATED
 
 from api.access import requires
 from api.audit import audited
-from api.dependencies import provide_appointments, provide_patients
+from api.dependencies import open_appointments, open_patients
 from api.guards import require_json
 from api.openapi import PROBLEMS_OPT
 from api.params import Limit, Offset
@@ -21,8 +20,7 @@ from domain.auth.access import Access
 from domain.inputs import PatientCreate, PatientUpdate
 from domain.paging import parse_listing, parse_page
 from domain.schemas import AppointmentView, Page, PatientView
-from domain.services.appointments import AppointmentService
-from domain.services.patients import PatientService, parse_patient_filter
+from domain.services.patients import parse_patient_filter
 
 
 def _about_patient(action: Action) -> dict[str, Any]:
@@ -36,7 +34,6 @@ class PatientController(Controller):
     path = "/patients"
     tags = ["patients"]
     before_request = require_json  # type: ignore[assignment]  # Litestar calls it unbound
-    dependencies = {"patients": provide_patients, "appointments": provide_appointments}
 
     @post(
         "/",
@@ -45,16 +42,17 @@ class PatientController(Controller):
         opt={PROBLEMS_OPT: [409], **audited(Action.CREATE, ResourceType.PATIENT)},
     )
     async def create_patient(
-        self, patients: NamedDependency[PatientService], data: JSONBody[PatientCreate]
+        self, request: Request[Any, Any, Any], data: JSONBody[PatientCreate]
     ) -> Response[PatientView]:
         """Register a patient; an NHS number already known is a conflict (409)."""
-        view = await patients.register(data)
+        async with open_patients(request) as patients:
+            view = await patients.register(data)
         return Response(view, status_code=HTTP_201_CREATED, headers={"Location": f"/patients/{view.nhs_number}"})
 
     @get("/", guards=[requires(Access.CLINICAL_READ)], opt=audited(Action.SEARCH, ResourceType.PATIENT))
     async def list_patients(
         self,
-        patients: NamedDependency[PatientService],
+        request: Request[Any, Any, Any],
         name: Annotated[str | None, QueryParameter(description="Substring, case-insensitive, any script.")] = None,
         postcode: Annotated[str | None, QueryParameter(description="Exact, after coercion.")] = None,
         limit: Limit = None,
@@ -62,24 +60,28 @@ class PatientController(Controller):
     ) -> Page[PatientView]:
         """List patients, optionally by part of the name or by postcode."""
         filters, page = parse_listing(lambda: parse_patient_filter(name, postcode), limit, offset)
-        return await patients.search(filters, page.limit, page.offset)
+        async with open_patients(request) as patients:
+            return await patients.search(filters, page.limit, page.offset)
 
     @get("/{nhs_number:str}", guards=[requires(Access.CLINICAL_READ)], opt=_about_patient(Action.READ))
-    async def get_patient(self, patients: NamedDependency[PatientService], nhs_number: FromPath[str]) -> PatientView:
+    async def get_patient(self, request: Request[Any, Any, Any], nhs_number: FromPath[str]) -> PatientView:
         """Read one patient."""
-        return await patients.read(nhs_number)
+        async with open_patients(request) as patients:
+            return await patients.read(nhs_number)
 
     @patch("/{nhs_number:str}", guards=[requires(Access.BOOKING_WRITE)], opt=_about_patient(Action.UPDATE))
     async def update_patient(
-        self, patients: NamedDependency[PatientService], nhs_number: FromPath[str], data: JSONBody[PatientUpdate]
+        self, request: Request[Any, Any, Any], nhs_number: FromPath[str], data: JSONBody[PatientUpdate]
     ) -> PatientView:
         """Change some of a patient's details; the NHS number cannot change (400)."""
-        return await patients.amend(nhs_number, data)
+        async with open_patients(request) as patients:
+            return await patients.amend(nhs_number, data)
 
     @delete("/{nhs_number:str}", guards=[requires(Access.ERASE)], opt=_about_patient(Action.ERASE))
-    async def erase_patient(self, patients: NamedDependency[PatientService], nhs_number: FromPath[str]) -> None:
+    async def erase_patient(self, request: Request[Any, Any, Any], nhs_number: FromPath[str]) -> None:
         """Erase a patient's personal data (GDPR); unfinished appointments are cancelled."""
-        await patients.erase(nhs_number)
+        async with open_patients(request) as patients:
+            await patients.erase(nhs_number)
 
     @get(
         "/{nhs_number:str}/appointments",
@@ -88,11 +90,12 @@ class PatientController(Controller):
     )
     async def list_patient_appointments(
         self,
-        appointments: NamedDependency[AppointmentService],
+        request: Request[Any, Any, Any],
         nhs_number: FromPath[str],
         limit: Limit = None,
         offset: Offset = None,
     ) -> Page[AppointmentView]:
         """The patient's appointments, by start time."""
         page = parse_page(limit, offset)
-        return await appointments.of_patient(nhs_number, page.limit, page.offset)
+        async with open_appointments(request) as appointments:
+            return await appointments.of_patient(nhs_number, page.limit, page.offset)

@@ -1,17 +1,22 @@
 """Every handler takes at most one service that opens the request's runner.
 
 Each such provider acquires a pooled connection of its own (``api/dependencies.py``): a handler
-taking two would hold two connections, in two transactions, for one request.
+taking two would hold two connections, in two transactions, for one request. The patient and
+appointment handlers open theirs in the handler instead (``open_patients``, ``open_appointments``):
+their one block is checked below by reading them.
 """
 
 from __future__ import annotations
 
+import inspect
 from pathlib import Path
 
 from litestar.di import Provide
 
 from api.app import create_app
-from api.dependencies import on_request_sql, opens_request_sql, provide_patients
+from api.controllers.appointments import AppointmentController
+from api.controllers.patients import PatientController
+from api.dependencies import on_request_sql, opens_request_sql, provide_fhir
 from domain.config import Settings
 
 
@@ -24,11 +29,21 @@ def test_no_handler_takes_two_services_on_their_own_connections(tmp_path: Path) 
             wanted = handler.parsed_fn_signature.parameters
             opened = sorted(name for name in wanted if name in providers and opens_request_sql(providers[name]))
             taking[f"{sorted(getattr(handler, 'http_methods', ['WS']))} {route.path}"] = opened
-    assert taking["['GET'] /patients/{nhs_number:str}"] == ["patients"]  # the check sees providers
+    assert taking["['GET'] /fhir/Patient/{nhs_number:str}"] == ["fhir"]  # the check sees providers
     assert {route: opened for route, opened in taking.items() if len(opened) > 1} == {}
 
 
 def test_the_marker_is_on_every_request_sql_provider_only() -> None:
-    assert opens_request_sql(provide_patients)
+    assert opens_request_sql(provide_fhir)
     assert opens_request_sql(on_request_sql(lambda sql, _request: sql, "x"))
     assert not opens_request_sql(Provide(lambda: 1, sync_to_thread=False))
+
+
+def test_patient_and_appointment_handlers_open_one_service_each() -> None:
+    for controller in (PatientController, AppointmentController):
+        for name, member in vars(controller).items():
+            handler = getattr(member, "fn", None)
+            if handler is None:
+                continue
+            source = inspect.getsource(handler)
+            assert source.count("async with open_") == 1, (controller.__name__, name)
