@@ -51,10 +51,19 @@ def correct_allow_header(app: Litestar, inner: ASGIApp) -> ASGIApp:
     return middleware
 
 
+# Set in the copy of a ``HEAD`` request's scope that goes on as a ``GET``: the access log names the method asked.
+HEAD_ASKED = "panda.head_asked"
+
+
 def head_as_get(inner: ASGIApp) -> ASGIApp:
     """Answer ``HEAD`` as ``inner`` answers ``GET`` (status, headers, ``Content-Length`` included),
     sending no body: guards, auditing and errors are the ``GET``'s own, so a ``HEAD`` of a patient
-    is refused, or recorded as a read, exactly as its ``GET`` would be."""
+    is refused, or recorded as a read, exactly as its ``GET`` would be.
+
+    The outermost wrapper, and ``inner`` gets a copy of the scope: the server's own scope must
+    still say ``HEAD``, because uvicorn checks the body it is sent against ``Content-Length`` by it
+    (a ``HEAD`` said to be a ``GET`` closed its connection).
+    """
 
     async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
         if str(scope["type"]) != "http" or cast(HTTPScope, scope)["method"] != "HEAD":
@@ -68,11 +77,6 @@ def head_as_get(inner: ASGIApp) -> ASGIApp:
                 message = {"type": "http.response.body", "body": b"", "more_body": False}
             await send(message)
 
-        # Changed in place, and back afterwards: the access log and the audit trail name the method asked.
-        scope["method"] = "GET"  # type: ignore[typeddict-item]
-        try:
-            await inner(scope, receive, send_without_body)
-        finally:
-            scope["method"] = "HEAD"  # type: ignore[typeddict-item]
+        await inner({**scope, "method": "GET", HEAD_ASKED: True}, receive, send_without_body)  # type: ignore[arg-type]
 
     return middleware

@@ -136,8 +136,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
     app_state["app"] = app
     session_key = db_config.session_scope_key if settings.is_sqlite else None
     keep_events = audit_events(open_sql, settings.db_acquire_timeout_seconds, session_key)
-    audited = keep_events(correct_allow_header(app, head_as_get(app.asgi_handler)))
-    app.asgi_handler = request_id_middleware(audited, access_log_writer(settings))
+    audited = keep_events(correct_allow_header(app, app.asgi_handler))
+    app.asgi_handler = head_as_get(request_id_middleware(audited, access_log_writer(settings)))
     return app
 
 

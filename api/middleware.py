@@ -16,6 +16,7 @@ from typing import Any
 
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
+from api.allow import HEAD_ASKED
 from domain.logs import AccessLogWriter
 from domain.random_ids import random_hex_id
 
@@ -47,7 +48,7 @@ def request_id_middleware(app: ASGIApp, access_log: AccessLogWriter) -> ASGIApp:
             access_log(
                 {
                     "request_id": request_id,
-                    "method": scope.get("method"),
+                    "method": "HEAD" if scope.get(HEAD_ASKED) else scope.get("method"),
                     "route": _route_template(scope),
                     "status": status,
                     "duration_ms": round((time.perf_counter() - started) * 1000, 2),
