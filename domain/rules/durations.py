@@ -10,8 +10,9 @@ from domain.errors import RuleViolation
 MIN_MINUTES = 1
 MAX_MINUTES = 12 * 60
 
-_SHORT = re.compile(r"(?:(?P<h>\d+)\s*h)?\s*(?:(?P<m>\d+)\s*m)?", re.IGNORECASE)
-_ISO = re.compile(r"PT(?:(?P<h>\d+)H)?(?:(?P<m>\d+)M)?(?:(?P<s>\d+)S)?", re.IGNORECASE)
+# ASCII digits only: ``\d`` would take any script's (``٩٠m``), which ``int()`` then reads as 90.
+_SHORT = re.compile(r"(?:(?P<h>[0-9]+)\s*h)?\s*(?:(?P<m>[0-9]+)\s*m)?", re.IGNORECASE)
+_ISO = re.compile(r"PT(?:(?P<h>[0-9]+)H)?(?:(?P<m>[0-9]+)M)?(?:(?P<s>[0-9]+)S)?", re.IGNORECASE)
 
 
 def parse_minutes(raw: Any) -> int:

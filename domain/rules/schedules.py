@@ -26,7 +26,7 @@ MIN_SLOT_MINUTES = 5
 MAX_SLOT_MINUTES = 4 * 60
 DEFAULT_SLOT_MINUTES = 15
 MINUTES_PER_DAY = 24 * 60
-_WALL_TIME = re.compile(r"(?P<h>[01]\d|2[0-3]):(?P<m>[0-5]\d)")
+_WALL_TIME = re.compile(r"(?P<h>[01][0-9]|2[0-3]):(?P<m>[0-5][0-9])")  # ASCII digits only, as every number PANDA reads
 
 
 def parse_weekdays(raw: Any) -> int:

@@ -84,6 +84,9 @@ def test_out_of_range_is_rejected(raw: str) -> None:
         "1hh",
         "00:15",
         "1" * 5000 + "m",
+        "\u0669\u0660m",  # other scripts' digits (Arabic-Indic 90), which int() would read
+        "PT\u0661H",
+        "\uff11\uff15m",  # fullwidth 15
     ],
 )
 def test_malformed_is_rejected_as_format(raw: str) -> None:

@@ -184,6 +184,8 @@ def test_parsing_the_schedule_fields() -> None:
         (parse_weekdays, "mon"),
         (parse_wall_time, "9:00"),
         (parse_wall_time, "24:00"),
+        (parse_wall_time, "0\u0669:00"),  # an Arabic-Indic 9
+        (parse_wall_time, "\uff10\uff19:00"),  # fullwidth digits
         (parse_wall_time, 900),
         (parse_slot_length, "4m"),
         (parse_slot_length, "4h1m"),
