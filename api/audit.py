@@ -11,7 +11,6 @@ client never sees an answer whose event is not stored.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -27,6 +26,7 @@ from domain.audit.events import INSERT_EVENT, Action, AuditTrail, ResourceType
 from domain.auth.actor import UNAUTHENTICATED, Actor
 from domain.messages import negotiate_language, problem_document
 from domain.rules import normalise_nhs_number
+from domain.rules.ids import read_uuid
 from domain.sql import SessionRunner
 
 if TYPE_CHECKING:  # api.dependencies builds services with this module's trail_of
@@ -87,7 +87,7 @@ def _path_value(scope: Scope, name: str | None, resource_type: ResourceType | No
     try:
         if resource_type is ResourceType.PATIENT or name == "nhs_number":
             return normalise_nhs_number(raw)
-        return str(uuid.UUID(raw))
+        return str(read_uuid(raw))
     except ValueError:
         return None  # a malformed identifier names nothing (and is not stored)
 

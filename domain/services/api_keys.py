@@ -15,6 +15,7 @@ from domain.auth.keys import check_key_name, key_hash, new_secret, roles_from_te
 from domain.clock import utcnow
 from domain.errors import Conflict, NotFound
 from domain.models import ApiKey, table
+from domain.rules.ids import read_uuid
 from domain.sql import ConstraintViolation, Query, SqlRunner
 
 API_KEY = table(ApiKey)
@@ -64,7 +65,7 @@ async def list_keys(sql: SqlRunner) -> list[KeyInfo]:
 async def revoke_key(sql: SqlRunner, name_or_id: str) -> KeyInfo:
     """Revoke the live key with this name, or the key with this id; 404 if there is none."""
     try:
-        condition = API_KEY.c.id == uuid.UUID(name_or_id)
+        condition = API_KEY.c.id == read_uuid(name_or_id)
     except ValueError:
         condition = API_KEY.c.name == name_or_id.strip()
     stmt = (

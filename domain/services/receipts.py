@@ -20,6 +20,7 @@ from domain.errors import NotFound, Unauthenticated
 from domain.inputs import NotifyReceipt, parse_input
 from domain.models import Appointment, Patient, Reminder, table
 from domain.rules.delivery import bearer_matches, detail_made_unusable, receipt_is_new
+from domain.rules.ids import read_uuid
 from domain.sql import Query, SqlRunner, in_transaction
 
 REMINDER = table(Reminder)
@@ -55,7 +56,7 @@ def check_callback_token(authorization: str | None, token: str | None) -> None:
 def reminder_reference(reference: str | None) -> uuid.UUID:
     """The reminder id a receipt names; anything that is not one names no reminder (404)."""
     try:
-        return uuid.UUID(str(reference))
+        return read_uuid(str(reference))
     except ValueError:
         raise NotFound("reminder.not_found") from None
 

@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from domain.audit.events import AuditTrail, concerns
 from domain.errors import FieldError, InvalidInput, NotFound
 from domain.models import Appointment, OutboxMessage, Patient, Reminder, table
+from domain.rules.ids import read_uuid
 from domain.schemas import OutboxMessageView, Page, ReminderView, outbox_message_view, reminder_view
 from domain.services.appointments import parse_appointment_id
 
@@ -26,7 +27,7 @@ def parse_appointment_filter(raw: str | None) -> uuid.UUID | None:
     if raw is None:
         return None
     try:
-        return uuid.UUID(raw)
+        return read_uuid(raw)
     except ValueError:
         raise InvalidInput([FieldError("appointment", "id.format")]) from None
 

@@ -24,6 +24,7 @@ from domain.inputs import HoldCreate
 from domain.models import Appointment, Clinician, Department, Schedule, SlotHold, Unavailability, table
 from domain.rules import Status, check_search_text, coerce_postcode, entity_key, parse_aware_datetime, to_utc_iso
 from domain.rules.durations import MAX_MINUTES, parse_duration
+from domain.rules.ids import read_uuid
 from domain.rules.periods import parse_range_bound
 from domain.rules.schedules import london_date
 from domain.rules.slots import MAX_SEARCH_DAYS, BusyTimes, check_hold, check_search_range, free_starts
@@ -116,7 +117,7 @@ def parse_fhir_search(schedule: str | None, starts: list[str]) -> SlotSearch:
 
 def _uuid_rule(raw: str) -> uuid.UUID:
     try:
-        return uuid.UUID(raw)
+        return read_uuid(raw)
     except ValueError:
         raise RuleViolation("id.format") from None
 

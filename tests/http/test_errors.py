@@ -208,6 +208,20 @@ async def test_impossible_identifiers_in_paths_are_404(client, engine, seeded) -
     await _unchanged(engine, seeded)
 
 
+async def test_ids_in_other_scripts_digits_name_nothing(client) -> None:
+    """``uuid.UUID`` reads Arabic-Indic digits as ASCII ones: PANDA reads ids in ASCII only."""
+    await create_patient(client, PATIENT)
+    stored = await book(client, PATIENT, now() + dt.timedelta(days=3), id="11111111-1111-1111-1111-111111111111")
+    assert (await client.get(f"/appointments/{stored['id']}")).status_code == 200
+    foreign = "\u0661" * 32  # thirty-two Arabic-Indic ones
+    for method in ("GET", "DELETE"):
+        assert_problem(await client.request(method, f"/appointments/{foreign}"), 404, "appointment.not_found")
+    body = {"patient": PATIENT, "time": (now() + dt.timedelta(days=4)).isoformat(), "duration": "15m",
+            "clinician": "Dr Jones", "department": "cardiology", "postcode": "N6 2FA", "id": foreign}  # fmt: skip
+    assert field_codes(assert_problem(await client.post("/appointments", json=body), 400)) == {"id": "id.format"}
+    assert (await client.get(f"/appointments/{stored['id']}")).json() == stored
+
+
 async def test_unknown_routes_and_methods_get_problem_documents(client) -> None:
     assert_problem(await client.get("/nowhere"), 404, "route.not_found")
     assert_problem(await client.get("/patients/1/2/3"), 404, "route.not_found")
