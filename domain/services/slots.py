@@ -123,7 +123,9 @@ def _uuid_rule(raw: str) -> uuid.UUID:
 
 
 def _given(raw: str | None) -> str | None:
-    return raw if raw is not None and raw.strip() else None
+    """``None`` for a filter of spaces only; any other value as sent, a control character included
+    (``strip`` would take ``\\n`` for blank, and the filter's own rule refuses it)."""
+    return None if raw is not None and not raw.strip() and raw.isprintable() else raw
 
 
 def parse_search(

@@ -91,6 +91,9 @@ async def test_bad_searches_are_400(client) -> None:
     blank = {"department": " ", "clinician": "", **day_window(day)}
     problem = assert_problem(await client.get("/slots", params=blank), 400)
     assert field_codes(problem) == {"department": "slots.filter_required"}
+    control = {"department": "\n", "clinician": "x", **day_window(day)}  # not blank: refused by its rule
+    problem = assert_problem(await client.get("/slots", params=control), 400)
+    assert field_codes(problem) == {"department": "department.control_character"}
     too_long = {"clinician": "x", "from": utc(london(day, 0)), "to": utc(london(day, 0) + dt.timedelta(days=32))}
     problem = assert_problem(await client.get("/slots", params=too_long), 400, "range.too_long")
     assert "31" in problem["errors"][0]["message"]
