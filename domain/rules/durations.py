@@ -10,9 +10,10 @@ from domain.errors import RuleViolation
 MIN_MINUTES = 1
 MAX_MINUTES = 12 * 60
 
-# ASCII digits only: ``\d`` would take any script's (``٩٠m``), which ``int()`` then reads as 90.
-_SHORT = re.compile(r"(?:(?P<h>[0-9]+)\s*h)?\s*(?:(?P<m>[0-9]+)\s*m)?", re.IGNORECASE)
-_ISO = re.compile(r"PT(?:(?P<h>[0-9]+)H)?(?:(?P<m>[0-9]+)M)?(?:(?P<s>[0-9]+)S)?", re.IGNORECASE)
+# ASCII only: ``\d`` would take any script's digits (``٩٠m``, which ``int()`` reads as 90), and a
+# Unicode IGNORECASE would take ``ſ`` for ``s``.
+_SHORT = re.compile(r"(?:(?P<h>[0-9]+)\s*h)?\s*(?:(?P<m>[0-9]+)\s*m)?", re.IGNORECASE | re.ASCII)
+_ISO = re.compile(r"PT(?:(?P<h>[0-9]+)H)?(?:(?P<m>[0-9]+)M)?(?:(?P<s>[0-9]+)S)?", re.IGNORECASE | re.ASCII)
 
 
 def parse_minutes(raw: Any) -> int:

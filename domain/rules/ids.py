@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+import re
 import uuid
+
+# The forms a UUID is written in: 32 hex digits, grouped 8-4-4-4-12 by hyphens or not, in braces
+# or not, after ``urn:uuid:`` or not. Nothing else: ``uuid.UUID`` alone reads its text through
+# ``int(…, 16)``, which also takes other scripts' digits (``١١١…`` named ``11111111-…``), a sign,
+# ``0x`` and underscores, so ``+111…`` named ``01111111-…``.
+_UUID = re.compile(
+    r"(?:urn:uuid:)?(\{)?[0-9a-fA-F]{8}(-?)[0-9a-fA-F]{4}\2[0-9a-fA-F]{4}\2[0-9a-fA-F]{4}\2[0-9a-fA-F]{12}(?(1)\})"
+)
 
 
 def read_uuid(raw: str) -> uuid.UUID:
-    """``raw`` as a UUID, in any form ``uuid.UUID`` reads (hyphens or none, braces, ``urn:uuid:``),
-    in ASCII only; ``ValueError`` otherwise.
-
-    ``uuid.UUID`` alone also reads other scripts' digits (it goes through ``int()``), so
-    ``١١١…`` would name ``11111111-…``: an id is read one way or refused, as every number is.
-    """
-    if not raw.isascii():
-        raise ValueError("a UUID is written in ASCII")
-    return uuid.UUID(raw)
+    """``raw`` (surrounding spaces aside) as a UUID in one of the forms above; ``ValueError`` otherwise:
+    an id is read one way or refused, as every number PANDA reads."""
+    text = raw.strip()
+    if _UUID.fullmatch(text) is None:
+        raise ValueError("not a UUID")
+    return uuid.UUID(text)

@@ -87,6 +87,7 @@ def test_out_of_range_is_rejected(raw: str) -> None:
         "\u0669\u0660m",  # other scripts' digits (Arabic-Indic 90), which int() would read
         "PT\u0661H",
         "\uff11\uff15m",  # fullwidth 15
+        "PT90M0\u017f",  # a long s, which a Unicode IGNORECASE takes for S
     ],
 )
 def test_malformed_is_rejected_as_format(raw: str) -> None:

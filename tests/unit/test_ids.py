@@ -32,3 +32,23 @@ def test_uuid_alone_reads_other_scripts_digits() -> None:
     assert uuid.UUID("\u0661" * 32) == uuid.UUID("1" * 32)
     with pytest.raises(ValueError):
         read_uuid("\u0661" * 32)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "+" + "1" * 31,  # int() takes a sign: named 01111111-…
+        "0x" + "a" * 30,
+        "1_" + "1" * 30,
+        " " + "2" * 31,
+        "{" + "3" * 32,
+        "4" * 32 + "}",
+        "12345678-1234-1234-1234123412341234",  # hyphens in some places only
+        "5" * 31,
+        "6" * 33,
+        "",
+    ],
+)
+def test_loose_spellings_uuid_would_read_are_refused(text: str) -> None:
+    with pytest.raises(ValueError):
+        read_uuid(text)
