@@ -170,7 +170,12 @@ class OpenService(Generic[S]):
 
     async def __aenter__(self) -> S:
         self._runner = self._request.app.state.request_sql(self._request)
-        return self._build(await self._runner.__aenter__(), self._request)
+        sql = await self._runner.__aenter__()
+        try:
+            return self._build(sql, self._request)
+        except BaseException as exc:  # the runner is open: give it back before the error goes on
+            await self._runner.__aexit__(type(exc), exc, exc.__traceback__)
+            raise
 
     async def __aexit__(self, *exc_info: Any) -> None:
         await self._runner.__aexit__(*exc_info)

@@ -113,8 +113,16 @@ def from_http(exc: HTTPException) -> LocalisedProblem:
         errors = errors or [FieldError("body", "input.invalid")]
         return LocalisedProblem(400, errors[0].code, errors[0].params, errors)
     code = _HTTP_CODES.get(exc.status_code, "server.error" if exc.status_code >= 500 else "input.invalid")
-    headers = {k: v for k, v in (exc.headers or {}).items() if k.lower() == "allow"}
+    headers = {k: with_head(v) for k, v in (exc.headers or {}).items() if k.lower() == "allow"}
     return LocalisedProblem(exc.status_code, code, headers=headers)
+
+
+def with_head(allow: str) -> str:
+    """A 405's ``Allow`` as Litestar wrote it, with ``HEAD`` wherever ``GET`` is (``api.allow.head_as_get``)."""
+    methods = {method.strip() for method in allow.split(",") if method.strip()}
+    if "GET" in methods:
+        methods.add("HEAD")
+    return ", ".join(sorted(methods))
 
 
 def _body_errors(exc: BaseException) -> list[FieldError]:

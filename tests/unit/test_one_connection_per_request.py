@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import inspect
 from pathlib import Path
+from types import SimpleNamespace
 
+import pytest
 from litestar.di import Provide
 
 from api.app import create_app
 from api.controllers.appointments import AppointmentController
 from api.controllers.patients import PatientController
-from api.dependencies import on_request_sql, opens_request_sql, provide_fhir
+from api.dependencies import OpenService, on_request_sql, opens_request_sql, provide_fhir
 from domain.config import Settings
 
 
@@ -47,3 +49,24 @@ def test_patient_and_appointment_handlers_open_one_service_each() -> None:
                 continue
             source = inspect.getsource(handler)
             assert source.count("async with open_") == 1, (controller.__name__, name)
+
+
+async def test_a_service_that_cannot_be_built_gives_its_runner_back() -> None:
+    exits: list[object] = []
+
+    class Runner:
+        async def __aenter__(self) -> str:
+            return "sql"
+
+        async def __aexit__(self, *exc_info: object) -> None:
+            exits.append(exc_info[1])
+
+    request = SimpleNamespace(app=SimpleNamespace(state=SimpleNamespace(request_sql=lambda _request: Runner())))
+
+    def broken(_sql: object, _request: object) -> object:
+        raise RuntimeError("no service")
+
+    with pytest.raises(RuntimeError):
+        async with OpenService(broken, request):  # type: ignore[arg-type]
+            pass
+    assert len(exits) == 1 and isinstance(exits[0], RuntimeError)
