@@ -12,6 +12,7 @@ built; this rewrites the header from it.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import cast
 
 from litestar import Litestar
@@ -19,10 +20,16 @@ from litestar.routes import HTTPRoute
 from litestar.types import ASGIApp, HTTPScope, Message, Receive, Scope, Send
 
 
+def with_head(methods: Iterable[str]) -> set[str]:
+    """``methods`` and, wherever ``GET`` is among them, ``HEAD`` (answered by :func:`head_as_get`)."""
+    names = {str(method) for method in methods}
+    return names | ({"HEAD"} if "GET" in names else set())
+
+
 def allowed_methods(app: Litestar) -> dict[str, bytes]:
     """``{path template: b"DELETE, GET, HEAD, OPTIONS, PATCH"}`` for every HTTP route of ``app``."""
     return {
-        route.path_format: ", ".join(sorted(route.methods | ({"HEAD"} if "GET" in route.methods else set()))).encode()
+        route.path_format: ", ".join(sorted(with_head(route.methods))).encode()
         for route in app.routes
         if isinstance(route, HTTPRoute)
     }

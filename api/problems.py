@@ -15,6 +15,7 @@ from pydantic import ValidationError
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
+from api.allow import with_head
 from domain.errors import DomainError, FieldError, InvalidInput, Unauthenticated
 from domain.inputs import field_errors
 from domain.messages import message, negotiate_language, title
@@ -113,16 +114,13 @@ def from_http(exc: HTTPException) -> LocalisedProblem:
         errors = errors or [FieldError("body", "input.invalid")]
         return LocalisedProblem(400, errors[0].code, errors[0].params, errors)
     code = _HTTP_CODES.get(exc.status_code, "server.error" if exc.status_code >= 500 else "input.invalid")
-    headers = {k: with_head(v) for k, v in (exc.headers or {}).items() if k.lower() == "allow"}
+    headers = {k: _allow_with_head(v) for k, v in (exc.headers or {}).items() if k.lower() == "allow"}
     return LocalisedProblem(exc.status_code, code, headers=headers)
 
 
-def with_head(allow: str) -> str:
-    """A 405's ``Allow`` as Litestar wrote it, with ``HEAD`` wherever ``GET`` is (``api.allow.head_as_get``)."""
-    methods = {method.strip() for method in allow.split(",") if method.strip()}
-    if "GET" in methods:
-        methods.add("HEAD")
-    return ", ".join(sorted(methods))
+def _allow_with_head(allow: str) -> str:
+    """A 405's ``Allow`` as Litestar wrote it, with ``HEAD`` wherever ``GET`` is."""
+    return ", ".join(sorted(with_head({method.strip() for method in allow.split(",") if method.strip()})))
 
 
 def _body_errors(exc: BaseException) -> list[FieldError]:
