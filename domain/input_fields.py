@@ -17,7 +17,7 @@ from domain import rules
 from domain.errors import RuleViolation
 from domain.rules import schedules
 from domain.rules.delivery import DeliveryStatus, parse_delivery_status
-from domain.rules.ids import read_uuid
+from domain.rules.ids import check_uuid
 from domain.rules.preferences import Language, ReminderPreference, parse_language, parse_reminder_preference
 from domain.rules.status import Status, parse_status
 
@@ -57,12 +57,7 @@ NULL_IS_DEFAULT = BeforeValidator(_default_when_null)
 
 
 def _uuid(value: Any) -> uuid.UUID:
-    if not isinstance(value, str):
-        raise RuleViolation("id.format")
-    try:
-        return read_uuid(value)
-    except ValueError:
-        raise RuleViolation("id.format") from None
+    return check_uuid(value)
 
 
 def _string(schema: dict[str, Any]) -> WithJsonSchema:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -19,7 +18,7 @@ from domain.models import Appointment, table
 from domain.paging import fetch_page
 from domain.rules import check_search_text, normalise_nhs_number
 from domain.rules.choices import parse_choice
-from domain.rules.ids import read_uuid
+from domain.rules.ids import parse_uuid
 from domain.rules.times import parse_aware_datetime, to_utc_iso
 from domain.schemas import Page
 from domain.sql import Query, SqlRunner
@@ -128,11 +127,9 @@ async def search_events(sql: SqlRunner, filters: AuditFilter, limit: int, offset
 
 async def appointment_history(sql: SqlRunner, raw_id: str, limit: int, offset: int) -> Page[HistoryEntryView]:
     """An existing appointment's events, oldest first (a deleted one's stay in ``GET /audit?resource_id=``)."""
-    try:
-        appointment_id = str(read_uuid(raw_id))
-    except ValueError:
-        raise NotFound("appointment.not_found") from None
-    if await sql.fetch_one(APPOINTMENT_EXISTS, id=uuid.UUID(appointment_id)) is None:
+    appointment_uuid = parse_uuid(raw_id, "appointment.not_found")
+    appointment_id = str(appointment_uuid)
+    if await sql.fetch_one(APPOINTMENT_EXISTS, id=appointment_uuid) is None:
         raise NotFound("appointment.not_found")
     conditions = [
         AUDIT_EVENT.c.resource_type == ResourceType.APPOINTMENT.value,
@@ -149,10 +146,7 @@ async def appointment_history(sql: SqlRunner, raw_id: str, limit: int, offset: i
 
 async def fhir_audit_event(sql: SqlRunner, raw_id: str) -> dict[str, Any]:
     """One event as a FHIR ``AuditEvent``; an unknown or malformed id is 404."""
-    try:
-        event_id = read_uuid(raw_id)
-    except ValueError:
-        raise NotFound("audit_event.not_found") from None
+    event_id = parse_uuid(raw_id, "audit_event.not_found")
     row = await sql.fetch_one(select(AUDIT_EVENT).where(AUDIT_EVENT.c.id == event_id))
     if row is None:
         raise NotFound("audit_event.not_found")

@@ -12,17 +12,14 @@ from domain.jobs import store
 from domain.jobs.files import remove_upload
 from domain.jobs.formats import Format, JobStatus, Kind, Mode
 from domain.jobs.views import JobErrorView, JobView, job_error_view, job_view
-from domain.rules.ids import read_uuid
+from domain.rules.ids import parse_uuid
 from domain.schemas import Page
 from domain.sql import SqlRunner
 
 
 def parse_job_id(raw: str) -> uuid.UUID:
     """A path id that is not a UUID names no job: 404."""
-    try:
-        return read_uuid(raw)
-    except ValueError:
-        raise NotFound("job.not_found") from None
+    return parse_uuid(raw, "job.not_found")
 
 
 class JobService:

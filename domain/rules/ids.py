@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import re
 import uuid
+from typing import Any
+
+from domain.errors import NotFound, RuleViolation
 
 # The forms a UUID is written in: 32 hex digits, grouped 8-4-4-4-12 by hyphens or not, in braces
 # or not, after ``urn:uuid:`` or not. Nothing else: ``uuid.UUID`` alone reads its text through
@@ -21,3 +24,21 @@ def read_uuid(raw: str) -> uuid.UUID:
     if _UUID.fullmatch(text) is None:
         raise ValueError("not a UUID")
     return uuid.UUID(text)
+
+
+def check_uuid(raw: Any) -> uuid.UUID:
+    """An id in a body or a query parameter: a UUID, or the rule violation ``id.format``."""
+    if not isinstance(raw, str):
+        raise RuleViolation("id.format")
+    try:
+        return read_uuid(raw)
+    except ValueError:
+        raise RuleViolation("id.format") from None
+
+
+def parse_uuid(raw: str, code: str) -> uuid.UUID:
+    """An id in a path: a UUID, or 404 ``code`` (a path that is no id names nothing)."""
+    try:
+        return read_uuid(raw)
+    except ValueError:
+        raise NotFound(code) from None

@@ -19,7 +19,7 @@ from domain.models import Appointment, Clinician, Department, table
 from domain.random_ids import random_uuid
 from domain.rules import Status
 from domain.rules.booking import BookingPlan, plan_booking, rescheduled
-from domain.rules.ids import read_uuid
+from domain.rules.ids import parse_uuid
 from domain.rules.reminders import ReminderPolicy
 from domain.schemas import AppointmentView, Page, appointment_view
 from domain.services.appointment_queries import APPOINTMENT_BY_ID, AppointmentFilter, fetch_appointment, fetch_page
@@ -45,10 +45,7 @@ class _CheckInOrder(Exception):
 
 def parse_appointment_id(raw: str) -> uuid.UUID:
     """A path id that is not a UUID names nothing: 404."""
-    try:
-        return read_uuid(raw)
-    except ValueError:
-        raise NotFound("appointment.not_found") from None
+    return parse_uuid(raw, "appointment.not_found")
 
 
 def overlap_conflict(exc: ConstraintViolation) -> DomainError:

@@ -13,11 +13,12 @@ from domain.audit.events import AuditTrail, concerns
 from domain.clock import utcnow
 from domain.errors import NotFound
 from domain.fhir import appointment_resource, patient_resource, schedule_resource, slot_bundle
+from domain.rules.ids import parse_uuid
 from domain.rules.schedules import london_date
 from domain.services.appointment_queries import fetch_appointment
 from domain.services.appointments import parse_appointment_id
 from domain.services.patients import PatientService
-from domain.services.schedules import SCHEDULE_BY_ID, parse_uuid
+from domain.services.schedules import SCHEDULE_BY_ID
 from domain.services.slots import SlotSearch, SlotService
 from domain.sql import SqlRunner
 

@@ -16,7 +16,7 @@ from domain.inputs import ScheduleCreate, ScheduleUpdate, requested_changes
 from domain.models import Clinician, Department, Schedule, table
 from domain.paging import fetch_page
 from domain.rules import check_search_text, entity_key
-from domain.rules.ids import read_uuid
+from domain.rules.ids import parse_uuid
 from domain.rules.schedules import Session, check_session, first_clash, london_date
 from domain.schemas import Page, ScheduleView, schedule_view
 from domain.services.directory import resolve_entity
@@ -56,14 +56,6 @@ def parse_schedule_filter(clinician: str | None, department: str | None) -> Sche
     )
     checker.raise_if_any()
     return result
-
-
-def parse_uuid(raw: str, code: str) -> uuid.UUID:
-    """A path id that is not a UUID names nothing: 404 ``code``."""
-    try:
-        return read_uuid(raw)
-    except ValueError:
-        raise NotFound(code) from None
 
 
 def _session(values: Mapping[str, Any]) -> Session:

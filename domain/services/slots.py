@@ -19,18 +19,17 @@ from typing import Any
 from sqlalchemy import bindparam, delete, insert, or_, select, union_all
 
 from domain.clock import utcnow
-from domain.errors import Conflict, FieldChecker, FieldError, NotFound, RuleViolation
+from domain.errors import Conflict, FieldChecker, FieldError, NotFound
 from domain.inputs import HoldCreate
 from domain.models import Appointment, Clinician, Department, Schedule, SlotHold, Unavailability, table
 from domain.rules import Status, check_search_text, coerce_postcode, entity_key, parse_aware_datetime, to_utc_iso
 from domain.rules.durations import MAX_MINUTES, parse_duration
-from domain.rules.ids import read_uuid
+from domain.rules.ids import check_uuid, parse_uuid
 from domain.rules.periods import parse_range_bound
 from domain.rules.schedules import london_date
 from domain.rules.slots import MAX_SEARCH_DAYS, BusyTimes, check_hold, check_search_range, free_starts
 from domain.schemas import HoldView, Page, SlotView
 from domain.services.directory import resolve_entity
-from domain.services.schedules import parse_uuid
 from domain.services.timetables import load_timetables, lock_clinician, session_of
 from domain.sql import ConstraintViolation, Query, SqlRunner, in_transaction
 
@@ -91,7 +90,7 @@ class SlotSearch:
 def parse_fhir_search(schedule: str | None, starts: list[str]) -> SlotSearch:
     """``GET /fhir/Slot``'s parameters: ``schedule`` and ``start=ge…&start=lt…`` (dates are London days)."""
     checker = FieldChecker()
-    found = checker.check("schedule", schedule, _uuid_rule)
+    found = checker.check("schedule", schedule, check_uuid)
     bounds: dict[str, dt.datetime | None] = {"ge": None, "lt": None}
     for raw in starts:
         prefix, value = raw[:2], raw[2:]
@@ -113,13 +112,6 @@ def parse_fhir_search(schedule: str | None, starts: list[str]) -> SlotSearch:
     checker.raise_if_any()
     assert since is not None and until is not None
     return SlotSearch(since, until, schedule=found)
-
-
-def _uuid_rule(raw: str) -> uuid.UUID:
-    try:
-        return read_uuid(raw)
-    except ValueError:
-        raise RuleViolation("id.format") from None
 
 
 def _given(raw: str | None) -> str | None:

@@ -16,9 +16,9 @@ from domain.inputs import UnavailabilityCreate
 from domain.models import Clinician, Unavailability, table
 from domain.paging import fetch_page
 from domain.rules import check_search_text, entity_key, parse_aware_datetime
+from domain.rules.ids import parse_uuid
 from domain.schemas import Page, UnavailabilityView, unavailability_view
 from domain.services.directory import resolve_entity
-from domain.services.schedules import parse_uuid
 from domain.services.timetables import lock_clinician
 from domain.sql import Query, SqlRunner, in_transaction
 
